@@ -1,0 +1,88 @@
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+
+from .models import ConsentRecord, User
+
+
+class SignupProfileForm(forms.Form):
+    """Fields allauth's sign-up form gains: who the person is and what they
+    agree to. Terms and privacy are required; marketing is a free choice."""
+
+    full_name = forms.CharField(label=_("Full name"), max_length=200)
+    country_of_residence = forms.ChoiceField(
+        label=_("Country where you live"), choices=[("", "—")] + list(countries)
+    )
+    country_of_origin = forms.ChoiceField(
+        label=_("Country of origin"), choices=[("", "—")] + list(countries)
+    )
+    is_returnee = forms.BooleanField(
+        label=_("I have returned to my country of origin"), required=False
+    )
+    accept_terms = forms.BooleanField(label=_("I accept the terms of use"))
+    accept_privacy = forms.BooleanField(label=_("I have read the privacy notice"))
+    accept_marketing = forms.BooleanField(
+        label=_("Send me news about projects in my hometown (optional)"), required=False
+    )
+
+    field_order = [
+        "full_name",
+        "email",
+        "password1",
+        "password2",
+        "country_of_residence",
+        "country_of_origin",
+        "is_returnee",
+        "accept_terms",
+        "accept_privacy",
+        "accept_marketing",
+    ]
+
+    def signup(self, request, user: User) -> None:
+        data = self.cleaned_data
+        user.full_name = data["full_name"]
+        user.country_of_residence = data["country_of_residence"]
+        user.country_of_origin = data["country_of_origin"]
+        user.is_returnee = data["is_returnee"]
+        user.save()
+        user.record_consent(
+            ConsentRecord.Kind.TERMS, granted=True, version=settings.PUENTE_TERMS_VERSION
+        )
+        user.record_consent(
+            ConsentRecord.Kind.PRIVACY, granted=True, version=settings.PUENTE_PRIVACY_VERSION
+        )
+        user.record_consent(ConsentRecord.Kind.MARKETING, granted=data["accept_marketing"])
+
+
+class ProfileForm(forms.ModelForm):
+    marketing = forms.BooleanField(
+        label=_("Send me news about projects in my hometown"), required=False
+    )
+
+    class Meta:
+        model = User
+        fields = [
+            "full_name",
+            "country_of_residence",
+            "country_of_origin",
+            "preferred_language",
+            "preferred_currency",
+            "is_returnee",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        consents = self.instance.current_consents()
+        marketing = consents.get(ConsentRecord.Kind.MARKETING)
+        self.fields["marketing"].initial = bool(marketing and marketing.granted)
+        self._marketing_before = self.fields["marketing"].initial
+        self.fields["full_name"].required = True
+
+    def save(self, commit: bool = True) -> User:
+        user = super().save(commit=commit)
+        if commit and self.cleaned_data["marketing"] != self._marketing_before:
+            user.record_consent(
+                ConsentRecord.Kind.MARKETING, granted=self.cleaned_data["marketing"]
+            )
+        return user

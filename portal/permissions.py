@@ -1,0 +1,162 @@
+"""Every permission decision of the portal, in one place.
+
+Roles follow from memberships, computed once per request:
+
+- investor: every signed-in person (diaspora members and returnees alike);
+- entrepreneur: a member of a cooperative or company;
+- local government: a member of a local-government organization;
+- reviewer: a reviewer of the platform operator (or a superuser).
+
+Views ask through `require_role` / `RoleRequiredMixin` or the `can_*`
+functions below; templates read `request.roles`. Anything a user can name in
+a URL is checked with a `can_*` function, and a refusal is a 404 when the
+object's existence itself is not the user's business.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib.auth.mixins import AccessMixin
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+
+from .models import Membership, Organization
+
+
+class Role(enum.StrEnum):
+    INVESTOR = "investor"
+    ENTREPRENEUR = "entrepreneur"
+    LOCAL_GOVERNMENT = "local_government"
+    REVIEWER = "reviewer"
+
+
+BACK_OFFICE_ROLES = frozenset({Role.LOCAL_GOVERNMENT, Role.REVIEWER})
+
+_CACHE_ATTR = "_puente_memberships"
+
+
+def memberships(user) -> list[Membership]:
+    """The user's memberships with their organizations, loaded once per user object."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    cached = getattr(user, _CACHE_ATTR, None)
+    if cached is None:
+        cached = list(
+            Membership.objects.filter(user=user)
+            .select_related("organization", "organization__territory")
+            .order_by("organization__name")
+        )
+        setattr(user, _CACHE_ATTR, cached)
+    return cached
+
+
+def forget_memberships(user) -> None:
+    if hasattr(user, _CACHE_ATTR):
+        delattr(user, _CACHE_ATTR)
+
+
+def roles_of(user) -> frozenset[Role]:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset()
+    roles = {Role.INVESTOR}
+    for membership in memberships(user):
+        kind = membership.organization.kind
+        if kind == Organization.Kind.ENTERPRISE:
+            roles.add(Role.ENTREPRENEUR)
+        elif kind == Organization.Kind.LOCAL_GOVERNMENT:
+            roles.add(Role.LOCAL_GOVERNMENT)
+        elif kind == Organization.Kind.OPERATOR and membership.role in (
+            Membership.Role.REVIEWER,
+            Membership.Role.FINANCE,
+            Membership.Role.ADMIN,
+        ):
+            roles.add(Role.REVIEWER)
+    if user.is_superuser:
+        roles.add(Role.REVIEWER)
+    return frozenset(roles)
+
+
+def has_role(user, role: Role) -> bool:
+    return role in roles_of(user)
+
+
+def needs_two_factor(user) -> bool:
+    """Staff and local-government members may not reach a back-office page
+    without two-factor authentication turned on."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return bool(user.is_staff or user.is_superuser or roles_of(user) & BACK_OFFICE_ROLES)
+
+
+def governments_of(user) -> list[Organization]:
+    return [
+        m.organization
+        for m in memberships(user)
+        if m.organization.kind == Organization.Kind.LOCAL_GOVERNMENT
+    ]
+
+
+def enterprises_of(user) -> list[Organization]:
+    return [
+        m.organization
+        for m in memberships(user)
+        if m.organization.kind == Organization.Kind.ENTERPRISE
+    ]
+
+
+def membership_in(user, organization: Organization) -> Membership | None:
+    for membership in memberships(user):
+        if membership.organization_id == organization.pk:
+            return membership
+    return None
+
+
+def can_view_organization(user, organization: Organization) -> bool:
+    """Members see their organization's private page; reviewers see all."""
+    return membership_in(user, organization) is not None or has_role(user, Role.REVIEWER)
+
+
+def can_manage_organization(user, organization: Organization) -> bool:
+    membership = membership_in(user, organization)
+    return bool(membership and membership.role == Membership.Role.ADMIN) or user.is_superuser
+
+
+def governs_territory(user, territory) -> bool:
+    """Whether the user is a member of a local government whose territory is,
+    or contains, the given territory."""
+    if territory is None:
+        return False
+    chain = {t.pk for t in territory.ancestors_and_self()}
+    return any(gov.territory_id in chain for gov in governments_of(user))
+
+
+def require_role(role: Role) -> Callable:
+    """Decorator for function views: anonymous users go to the login page,
+    signed-in users without the role get 403."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not has_role(request.user, role):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+class RoleRequiredMixin(AccessMixin):
+    required_role: Role = Role.INVESTOR
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        if not has_role(request.user, self.required_role):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)

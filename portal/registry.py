@@ -1,0 +1,65 @@
+"""How apps show themselves in the site shell without the shell importing
+them: each app registers its dashboard panels and menu entries from its
+`AppConfig.ready()`, the way Wagtail's hooks work."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.urls import reverse
+
+from .permissions import Role
+
+
+@dataclass(frozen=True)
+class DashboardPanel:
+    """A section of a role's dashboard.
+
+    `context` receives the request and returns the template context, or None
+    to leave the panel out for this person. Panels are drawn in `order`."""
+
+    key: str
+    role: Role
+    template: str
+    context: Callable
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    key: str
+    label: str  # a lazy translation
+    url_name: str
+    roles: frozenset = field(default_factory=frozenset)  # empty: everyone
+    order: int = 100
+    anonymous: bool = True
+
+    @property
+    def url(self) -> str:
+        return reverse(self.url_name)
+
+    def visible_to(self, roles: frozenset) -> bool:
+        if not roles and not self.anonymous:
+            return False
+        return not self.roles or bool(self.roles & roles)
+
+
+_panels: dict[str, DashboardPanel] = {}
+_menu: dict[str, MenuEntry] = {}
+
+
+def register_panel(panel: DashboardPanel) -> None:
+    _panels[panel.key] = panel
+
+
+def register_menu_entry(entry: MenuEntry) -> None:
+    _menu[entry.key] = entry
+
+
+def panels_for(role: Role) -> list[DashboardPanel]:
+    return sorted((p for p in _panels.values() if p.role == role), key=lambda p: (p.order, p.key))
+
+
+def menu_entries() -> list[MenuEntry]:
+    return sorted(_menu.values(), key=lambda e: (e.order, e.key))

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views
+
+app_name = "portal"
+
+urlpatterns = [
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("dashboard/investor/", views.dashboard_investor, name="dashboard_investor"),
+    path("dashboard/entrepreneur/", views.dashboard_entrepreneur, name="dashboard_entrepreneur"),
+    path("dashboard/government/", views.dashboard_government, name="dashboard_government"),
+    path("dashboard/review/", views.dashboard_reviewer, name="dashboard_reviewer"),
+    path("profile/", views.profile, name="profile"),
+    path("organizations/", views.my_organizations, name="organizations"),
+    path("organizations/<slug:slug>/", views.organization_detail, name="organization_detail"),
+]
