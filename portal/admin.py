@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import reverse
 
@@ -13,6 +14,10 @@ def superuser_only(request) -> bool:
 
 
 def portal_login(request, extra_context=None):
+    """Everyone signs in through the portal (and its two-factor step); a
+    signed-in person who is not a superuser is refused rather than looped."""
+    if request.user.is_authenticated:
+        raise PermissionDenied
     return redirect(f"{reverse('account_login')}?next={request.GET.get('next', '/django-admin/')}")
 
 

@@ -1,0 +1,85 @@
+import os
+
+import pytest
+from django.core.management import call_command
+
+from tests.factories import MembershipFactory, OrganizationFactory, TerritoryFactory, UserFactory
+
+ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql"))
+requires_postgres = pytest.mark.skipif(
+    not ON_POSTGRES, reason="needs PostgreSQL: set DATABASE_URL=postgres://... (CI does)"
+)
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Rate limits and TOTP replay protection live in the cache: start clean."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def seeded(db):
+    call_command("seed_demo", verbosity=0)
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def territory(db):
+    country = TerritoryFactory(name="México", slug="mx", country="MX")
+    region = TerritoryFactory(name="Zacatecas", slug="mx-zac", level="region", parent=country)
+    return TerritoryFactory(name="Jerez", slug="mx-zac-jerez", level="municipality", parent=region)
+
+
+@pytest.fixture
+def government_member(db, territory):
+    org = OrganizationFactory(kind="local_government", territory=territory, name="Municipio")
+    return MembershipFactory(organization=org, role="admin").user
+
+
+@pytest.fixture
+def entrepreneur(db):
+    return MembershipFactory(organization=OrganizationFactory(kind="enterprise")).user
+
+
+@pytest.fixture
+def reviewer(db):
+    from django.contrib.auth.models import Group, Permission
+
+    org = OrganizationFactory(kind="operator", name="Operator")
+    member = MembershipFactory(organization=org, role="reviewer").user
+    group, _ = Group.objects.get_or_create(name="Reviewers")
+    group.permissions.add(Permission.objects.get(codename="access_admin"))
+    member.groups.add(group)
+    return member
+
+
+def enable_totp(user) -> str:
+    """Turn on TOTP for a user; returns the secret."""
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
+    return secret
+
+
+def totp_now(secret: str) -> str:
+    from allauth.mfa.totp.internal.auth import (
+        format_hotp_value,
+        hotp_value,
+        yield_hotp_counters_from_time,
+    )
+
+    counter = next(iter(yield_hotp_counters_from_time()))
+    return format_hotp_value(hotp_value(secret, counter))
+
+
+def login_with_mfa(client, user):
+    """A session that has passed password and TOTP, as after a real login."""
+    client.force_login(user)
