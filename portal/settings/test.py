@@ -2,6 +2,8 @@
 runs the same tests against PostgreSQL and Redis."""
 
 import os
+import tempfile
+from pathlib import Path
 
 from .base import *  # noqa: F403
 from .base import CACHES, REDIS_URL
@@ -14,8 +16,14 @@ CACHES["default"]["KEY_PREFIX"] = f"puente-test-{os.getpid()}"
 # Tasks run in the test process unless a test starts a worker itself.
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL or "memory://")
+_TEST_FILES = tempfile.mkdtemp(prefix="puente-test-files-")
+MEDIA_ROOT = Path(_TEST_FILES) / "media"
+PRIVATE_MEDIA_ROOT = Path(_TEST_FILES) / "private"
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                "OPTIONS": {"location": str(MEDIA_ROOT)}},
+    "private": {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                "OPTIONS": {"location": str(PRIVATE_MEDIA_ROOT), "base_url": "/no-public-url/"}},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_AUTOREFRESH = True
