@@ -27,6 +27,9 @@ from .models import Membership, Organization
 
 
 class Role(enum.StrEnum):
+    # Templates compare against Role.X; without this they would call the class.
+    do_not_call_in_templates = enum.nonmember(True)
+
     INVESTOR = "investor"
     ENTREPRENEUR = "entrepreneur"
     LOCAL_GOVERNMENT = "local_government"

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 from django.conf import settings
+from django.utils.html import strip_tags
 
 pytestmark = pytest.mark.django_db
 

@@ -113,3 +113,10 @@ def test_dashboard_query_count_does_not_grow_with_memberships(
     client.force_login(person)
     with django_assert_max_num_queries(12):
         assert client.get("/en/dashboard/entrepreneur/").status_code == 200
+
+
+def test_dashboard_heading_and_tabs_name_the_role(client, entrepreneur):
+    client.force_login(entrepreneur)
+    page = client.get("/en/dashboard/entrepreneur/").content.decode()
+    assert "<h1>Entrepreneur dashboard</h1>" in page
+    assert ">Investor</a>" in page and ">Entrepreneur</a>" in page

@@ -130,6 +130,8 @@ class Command(BaseCommand):
         organizations = self.seed_organizations(territories)
         self.seed_users(organizations)
         self.seed_pages()
+        if options["verbosity"] == 0:
+            return
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready. Users (password '{DEMO_PASSWORD}'): "
