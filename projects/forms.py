@@ -16,25 +16,31 @@ class StoryForm(forms.ModelForm):
     sdgs = forms.TypedMultipleChoiceField(
         label=_("Sustainable Development Goals it serves"),
         choices=[(number, f"{number}. {label}") for number, label in SDGS],
-        coerce=int, widget=forms.CheckboxSelectMultiple, required=False,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
     )
     territory = forms.ModelChoiceField(
         label=_("Municipality"),
-        queryset=Territory.objects.filter(level=Territory.Level.MUNICIPALITY)
-        .select_related("parent", "parent__parent"),
+        queryset=Territory.objects.filter(level=Territory.Level.MUNICIPALITY).select_related(
+            "parent", "parent__parent"
+        ),
         required=False,
     )
 
     class Meta:
         model = Project
         fields = ["title", "summary", "story", "sector", "sdgs", "territory"]
-        widgets = {"story": forms.Textarea(attrs={"rows": 8}),
-                   "summary": forms.Textarea(attrs={"rows": 2})}
+        widgets = {
+            "story": forms.Textarea(attrs={"rows": 8}),
+            "summary": forms.Textarea(attrs={"rows": 2}),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["territory"].label_from_instance = lambda t: " › ".join(
-            a.name for a in t.ancestors_and_self())
+            a.name for a in t.ancestors_and_self()
+        )
 
 
 class TeamForm(forms.ModelForm):
@@ -44,15 +50,22 @@ class TeamForm(forms.ModelForm):
 
 
 TeamMemberFormSet = inlineformset_factory(
-    Project, TeamMember, fields=["name", "role", "is_returnee", "is_woman", "experience"],
-    extra=2, max_num=20, can_delete=True,
+    Project,
+    TeamMember,
+    fields=["name", "role", "is_returnee", "is_woman", "experience"],
+    extra=2,
+    max_num=20,
+    can_delete=True,
     widgets={"experience": forms.Textarea(attrs={"rows": 2})},
 )
 
 
 class MoneyForm(forms.ModelForm):
-    instrument = forms.ChoiceField(label=_("Instrument proposed"),
-                                   choices=[("", "—")] + list(Instrument.choices), required=False)
+    instrument = forms.ChoiceField(
+        label=_("Instrument proposed"),
+        choices=[("", "—")] + list(Instrument.choices),
+        required=False,
+    )
 
     class Meta:
         model = Project
@@ -66,25 +79,41 @@ class MoneyForm(forms.ModelForm):
 
 
 BudgetLineFormSet = inlineformset_factory(
-    Project, BudgetLine, fields=["label", "amount"], extra=3, max_num=50, can_delete=True,
+    Project,
+    BudgetLine,
+    fields=["label", "amount"],
+    extra=3,
+    max_num=50,
+    can_delete=True,
 )
 
 
 class ImpactForm(forms.ModelForm):
     class Meta:
         model = Project
-        fields = ["jobs_planned", "beneficiaries_planned", "community_benefit", "do_no_harm",
-                  "risks"]
-        widgets = {name: forms.Textarea(attrs={"rows": 4})
-                   for name in ["community_benefit", "do_no_harm", "risks"]}
+        fields = [
+            "jobs_planned",
+            "beneficiaries_planned",
+            "community_benefit",
+            "do_no_harm",
+            "risks",
+        ]
+        widgets = {
+            name: forms.Textarea(attrs={"rows": 4})
+            for name in ["community_benefit", "do_no_harm", "risks"]
+        }
 
 
 class DocumentForm(forms.Form):
-    kind = forms.ChoiceField(label=_("What is it?"), choices=[
-        (k, v) for k, v in Document.Kind.choices if k not in (Document.Kind.IMPACT_EVIDENCE,)
-    ])
-    file = forms.FileField(label=_("File"), help_text=_(
-        "PDF, JPEG, PNG or WebP up to 10 MB; MP4 videos up to 50 MB."))
+    kind = forms.ChoiceField(
+        label=_("What is it?"),
+        choices=[
+            (k, v) for k, v in Document.Kind.choices if k not in (Document.Kind.IMPACT_EVIDENCE,)
+        ],
+    )
+    file = forms.FileField(
+        label=_("File"), help_text=_("PDF, JPEG, PNG or WebP up to 10 MB; MP4 videos up to 50 MB.")
+    )
     is_public = forms.BooleanField(label=_("Show it on the project page"), required=False)
     caption = forms.CharField(label=_("Caption (photos)"), max_length=200, required=False)
 
@@ -109,22 +138,33 @@ class DocumentForm(forms.Form):
 
 
 class ReviewDecisionForm(forms.Form):
-    comment = forms.CharField(label=_("Comment"), widget=forms.Textarea(attrs={"rows": 4}),
-                              required=False, max_length=5000)
+    comment = forms.CharField(
+        label=_("Comment"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        max_length=5000,
+    )
 
 
 class EndorsementForm(forms.Form):
-    decision = forms.ChoiceField(label=_("Decision"), choices=[
-        ("endorse", _("Endorse this project")), ("decline", _("Decline to endorse"))],
-        widget=forms.RadioSelect)
-    note = forms.CharField(label=_("Note to the owner"), widget=forms.Textarea(attrs={"rows": 3}),
-                           required=False, max_length=2000)
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[("endorse", _("Endorse this project")), ("decline", _("Decline to endorse"))],
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(
+        label=_("Note to the owner"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=2000,
+    )
 
 
 class UpdateForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=140)
-    body = forms.CharField(label=_("What happened"), widget=forms.Textarea(attrs={"rows": 5}),
-                           max_length=10000)
+    body = forms.CharField(
+        label=_("What happened"), widget=forms.Textarea(attrs={"rows": 5}), max_length=10000
+    )
 
 
 class MilestoneForm(forms.Form):
@@ -135,19 +175,26 @@ class MilestoneForm(forms.Form):
 class ImpactReportForm(forms.Form):
     period_start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
     period_end = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
-    custom_label = forms.CharField(label=_("Other indicator (optional)"), max_length=100,
-                                   required=False)
-    custom_value = forms.DecimalField(label=_("Its value"), min_value=0, required=False,
-                                      max_digits=14, decimal_places=2)
-    note = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 3}),
-                           required=False, max_length=5000)
+    custom_label = forms.CharField(
+        label=_("Other indicator (optional)"), max_length=100, required=False
+    )
+    custom_value = forms.DecimalField(
+        label=_("Its value"), min_value=0, required=False, max_digits=14, decimal_places=2
+    )
+    note = forms.CharField(
+        label=_("Note"), widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=5000
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for key, label, unit in STANDARD_IMPACT_INDICATORS:
             self.fields[f"indicator_{key}"] = forms.DecimalField(
-                label=f"{label} ({unit})" if unit else label, min_value=0, max_digits=14,
-                decimal_places=2, required=True)
+                label=f"{label} ({unit})" if unit else label,
+                min_value=0,
+                max_digits=14,
+                decimal_places=2,
+                required=True,
+            )
 
     def clean(self):
         data = super().clean()
@@ -159,5 +206,7 @@ class ImpactReportForm(forms.Form):
         return data
 
     def indicator_values(self) -> dict:
-        return {key: self.cleaned_data[f"indicator_{key}"]
-                for key, _label, _unit in STANDARD_IMPACT_INDICATORS}
+        return {
+            key: self.cleaned_data[f"indicator_{key}"]
+            for key, _label, _unit in STANDARD_IMPACT_INDICATORS
+        }

@@ -88,16 +88,26 @@ class Project(models.Model):
     PUBLIC_STATUSES = (Status.APPROVED, Status.FUNDED, Status.CLOSED)
     EDITABLE_STATUSES = (Status.DRAFT, Status.CHANGES_REQUESTED, Status.SUBMITTED)
 
-    origin = models.CharField(_("origin"), max_length=20, choices=Origin.choices,
-                              default=Origin.ENTREPRENEUR)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                              related_name="projects", verbose_name=_("owner"))
+    origin = models.CharField(
+        _("origin"), max_length=20, choices=Origin.choices, default=Origin.ENTREPRENEUR
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="projects",
+        verbose_name=_("owner"),
+    )
     organization = models.ForeignKey(
-        Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="projects",
+        Organization,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="projects",
         verbose_name=_("cooperative, company or local government"),
     )
-    status = models.CharField(_("status"), max_length=20, choices=Status.choices,
-                              default=Status.DRAFT, db_index=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
     # Step 1: the story
     title = models.CharField(_("title"), max_length=140)
     slug = models.SlugField(_("slug"), max_length=160, unique=True)
@@ -105,48 +115,70 @@ class Project(models.Model):
     story = models.TextField(_("story"), blank=True)
     sector = models.CharField(_("sector"), max_length=40, choices=sector_choices, blank=True)
     sdgs = models.JSONField(_("Sustainable Development Goals"), default=list, blank=True)
-    territory = models.ForeignKey(Territory, on_delete=models.PROTECT, null=True, blank=True,
-                                  related_name="projects", verbose_name=_("municipality"))
+    territory = models.ForeignKey(
+        Territory,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="projects",
+        verbose_name=_("municipality"),
+    )
     # Step 2: the team
     led_by_returnee = models.BooleanField(_("led by a returnee"), default=False)
     led_by_woman = models.BooleanField(_("led by a woman"), default=False)
     # Step 3: money
-    currency = models.CharField(_("currency"), max_length=3, choices=currency_choices,
-                                default="USD")
-    funding_sought = models.DecimalField(_("funding sought"), max_digits=14, decimal_places=2,
-                                         null=True, blank=True,
-                                         validators=[MinValueValidator(Decimal("1"))])
-    instrument = models.CharField(_("instrument proposed"), max_length=20,
-                                  choices=Instrument.choices, blank=True)
+    currency = models.CharField(
+        _("currency"), max_length=3, choices=currency_choices, default="USD"
+    )
+    funding_sought = models.DecimalField(
+        _("funding sought"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("1"))],
+    )
+    instrument = models.CharField(
+        _("instrument proposed"), max_length=20, choices=Instrument.choices, blank=True
+    )
     # Step 4: impact and do-no-harm
-    jobs_planned = models.PositiveIntegerField(_("jobs to be created"), null=True, blank=True,
-                                               validators=[MaxValueValidator(100_000)])
+    jobs_planned = models.PositiveIntegerField(
+        _("jobs to be created"), null=True, blank=True, validators=[MaxValueValidator(100_000)]
+    )
     beneficiaries_planned = models.PositiveIntegerField(
         _("people who benefit"), null=True, blank=True, validators=[MaxValueValidator(10_000_000)]
     )
-    community_benefit = models.TextField(
-        _("how people who never migrated benefit"), blank=True
-    )
+    community_benefit = models.TextField(_("how people who never migrated benefit"), blank=True)
     do_no_harm = models.TextField(
         _("how the project avoids favouring returnees over people who stayed"), blank=True
     )
     risks = models.TextField(_("risks and how you will manage them"), blank=True)
     # Vetting outcome
-    risk_rating = models.CharField(_("risk rating"), max_length=1, choices=risk_choices,
-                                   blank=True)
+    risk_rating = models.CharField(_("risk rating"), max_length=1, choices=risk_choices, blank=True)
     risk_reason = models.TextField(_("reason for the risk rating"), blank=True)
     rejection_reason = models.TextField(_("reason for rejection"), blank=True)
-    endorsement = models.CharField(_("local government endorsement"), max_length=10,
-                                   choices=Endorsement.choices, default=Endorsement.NONE)
+    endorsement = models.CharField(
+        _("local government endorsement"),
+        max_length=10,
+        choices=Endorsement.choices,
+        default=Endorsement.NONE,
+    )
     endorsement_note = models.TextField(_("endorsement note"), blank=True)
     # Denormalised for sorting and filtering the catalogue; finance keeps them
     # in step with the ledger when money moves.
-    amount_raised = models.DecimalField(_("amount raised"), max_digits=14, decimal_places=2,
-                                        default=Decimal("0"))
+    amount_raised = models.DecimalField(
+        _("amount raised"), max_digits=14, decimal_places=2, default=Decimal("0")
+    )
     funded_percent = models.PositiveIntegerField(_("funded %"), default=0, db_index=True)
     closes_at = models.DateTimeField(_("closes"), null=True, blank=True, db_index=True)
-    cover_image = models.ForeignKey("wagtailimages.Image", on_delete=models.SET_NULL, null=True,
-                                    blank=True, related_name="+", verbose_name=_("cover photo"))
+    cover_image = models.ForeignKey(
+        "wagtailimages.Image",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("cover photo"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
@@ -174,9 +206,14 @@ class Project(models.Model):
         return self.title
 
     def save(self, *args, **kwargs):
+        self.ensure_slug()
+        super().save(*args, **kwargs)
+
+    def ensure_slug(self) -> None:
+        # A random suffix: two projects may share a title, and a slug must not
+        # reveal how many projects exist.
         if not self.slug:
             self.slug = f"{slugify(self.title)[:140] or 'project'}-{secrets.token_hex(3)}"
-        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("projects:detail", args=[self.slug])
@@ -204,8 +241,13 @@ class Project(models.Model):
         "story": ["title", "summary", "story", "sector", "sdgs", "territory"],
         "team": ["team_members"],
         "money": ["currency", "funding_sought", "instrument", "budget_lines"],
-        "impact": ["jobs_planned", "beneficiaries_planned", "community_benefit", "do_no_harm",
-                   "risks"],
+        "impact": [
+            "jobs_planned",
+            "beneficiaries_planned",
+            "community_benefit",
+            "do_no_harm",
+            "risks",
+        ],
         "documents": ["business_plan"],
     }
 
@@ -256,8 +298,9 @@ class Project(models.Model):
             "risks": self.risks,
             "team": [f"{m.name} — {m.role}" for m in self.team_members.all()],
             "budget": [f"{b.label}: {b.amount} {self.currency}" for b in self.budget_lines.all()],
-            "documents": [f"{d.get_kind_display()}: {d.original_name}"
-                          for d in self.documents.all()],
+            "documents": [
+                f"{d.get_kind_display()}: {d.original_name}" for d in self.documents.all()
+            ],
         }
 
 
@@ -281,15 +324,20 @@ class TeamMember(models.Model):
 class BudgetLine(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="budget_lines")
     label = models.CharField(_("item"), max_length=160)
-    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2,
-                                 validators=[MinValueValidator(Decimal("0.01"))])
+    amount = models.DecimalField(
+        _("amount"),
+        max_digits=14,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["position", "pk"]
         verbose_name = _("budget line")
-        constraints = [models.CheckConstraint(condition=Q(amount__gt=0),
-                                              name="budget_line_positive")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="budget_line_positive")
+        ]
 
     def __str__(self) -> str:
         return f"{self.label}: {self.amount}"
@@ -337,16 +385,19 @@ class Document(models.Model):
     content_type = models.CharField(max_length=60)
     size = models.PositiveIntegerField()
     is_public = models.BooleanField(_("shown on the project page"), default=False)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                    related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     uploaded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["kind", "uploaded_at"]
         verbose_name = _("document")
         constraints = [
-            models.CheckConstraint(condition=~Q(kind="identity", is_public=True),
-                                   name="identity_documents_never_public"),
+            models.CheckConstraint(
+                condition=~Q(kind="identity", is_public=True),
+                name="identity_documents_never_public",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -359,14 +410,18 @@ class ProjectVersion(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
     data = models.JSONField()
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["project", "-number"]
-        constraints = [models.UniqueConstraint(fields=["project", "number"],
-                                               name="one_version_number_per_project")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "number"], name="one_version_number_per_project"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.project} v{self.number}"
@@ -395,8 +450,7 @@ class Review(models.Model):
 
 class ReviewComment(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="comments")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                               related_name="+")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     body = models.TextField(_("comment"))
     visible_to_owner = models.BooleanField(_("visible to the owner"), default=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -411,24 +465,31 @@ class Approval(models.Model):
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="approvals")
     version = models.ForeignKey(ProjectVersion, on_delete=models.CASCADE, related_name="approvals")
-    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                 related_name="+")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["version", "reviewer"],
-                                               name="one_approval_per_reviewer_and_version")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "reviewer"], name="one_approval_per_reviewer_and_version"
+            )
+        ]
 
 
 class Follow(models.Model):
     """A person following a project, or a whole territory (a hometown)."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="follows")
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, null=True, blank=True,
-                                related_name="followers")
-    territory = models.ForeignKey(Territory, on_delete=models.CASCADE, null=True, blank=True,
-                                  related_name="followers")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="follows"
+    )
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, null=True, blank=True, related_name="followers"
+    )
+    territory = models.ForeignKey(
+        Territory, on_delete=models.CASCADE, null=True, blank=True, related_name="followers"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -438,17 +499,22 @@ class Follow(models.Model):
                 | (Q(project__isnull=True) & Q(territory__isnull=False)),
                 name="follow_one_target",
             ),
-            models.UniqueConstraint(fields=["user", "project"], name="follow_project_once",
-                                    condition=Q(project__isnull=False)),
-            models.UniqueConstraint(fields=["user", "territory"], name="follow_territory_once",
-                                    condition=Q(territory__isnull=False)),
+            models.UniqueConstraint(
+                fields=["user", "project"],
+                name="follow_project_once",
+                condition=Q(project__isnull=False),
+            ),
+            models.UniqueConstraint(
+                fields=["user", "territory"],
+                name="follow_territory_once",
+                condition=Q(territory__isnull=False),
+            ),
         ]
 
 
 class ProjectUpdate(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="updates")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                               related_name="+")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     title = models.CharField(_("title"), max_length=140)
     body = models.TextField(_("what happened"))
     published_at = models.DateTimeField(default=timezone.now)
@@ -470,8 +536,9 @@ class Milestone(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="milestones")
     title = models.CharField(_("milestone"), max_length=140)
     due_on = models.DateField(_("due"))
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices,
-                              default=Status.PLANNED)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PLANNED
+    )
     reached_on = models.DateField(_("reached"), null=True, blank=True)
 
     class Meta:
@@ -489,21 +556,25 @@ class ImpactReport(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="impact_reports")
     period_start = models.DateField(_("from"))
     period_end = models.DateField(_("to"))
-    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                     related_name="+")
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     submitted_at = models.DateTimeField(default=timezone.now)
-    verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                    null=True, blank=True, related_name="+")
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     verified_at = models.DateTimeField(null=True, blank=True)
     note = models.TextField(_("note"), blank=True)
 
     class Meta:
         ordering = ["-period_end", "-pk"]
         constraints = [
-            models.CheckConstraint(condition=Q(period_end__gte=models.F("period_start")),
-                                   name="impact_period_ordered"),
-            models.UniqueConstraint(fields=["project", "period_start", "period_end"],
-                                    name="one_report_per_period"),
+            models.CheckConstraint(
+                condition=Q(period_end__gte=models.F("period_start")), name="impact_period_ordered"
+            ),
+            models.UniqueConstraint(
+                fields=["project", "period_start", "period_end"], name="one_report_per_period"
+            ),
         ]
 
 
@@ -511,8 +582,9 @@ class ImpactValue(models.Model):
     report = models.ForeignKey(ImpactReport, on_delete=models.CASCADE, related_name="values")
     indicator = models.CharField(_("indicator"), max_length=60)
     label = models.CharField(_("label"), max_length=120, blank=True)  # custom indicators
-    value = models.DecimalField(_("value"), max_digits=16, decimal_places=2,
-                                validators=[MinValueValidator(Decimal("0"))])
+    value = models.DecimalField(
+        _("value"), max_digits=16, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+    )
 
     class Meta:
         constraints = [

@@ -44,8 +44,10 @@ def _locked(project: Project) -> Project:
 def _reviewers():
     return User.objects.filter(
         Q(is_superuser=True)
-        | Q(memberships__organization__kind=Organization.Kind.OPERATOR,
-            memberships__role__in=[Membership.Role.REVIEWER, Membership.Role.ADMIN]),
+        | Q(
+            memberships__organization__kind=Organization.Kind.OPERATOR,
+            memberships__role__in=[Membership.Role.REVIEWER, Membership.Role.ADMIN],
+        ),
         is_active=True,
     ).distinct()
 
@@ -69,12 +71,18 @@ def _require_reviewer(user) -> None:
 def _transition(project: Project, *, actor, to: str, action: str, reason: str = "") -> None:
     from_state = project.status
     project.status = to
-    AuditEntry.record(actor=actor, action=action, obj=project, from_state=from_state,
-                      to_state=to, reason=reason)
+    AuditEntry.record(
+        actor=actor, action=action, obj=project, from_state=from_state, to_state=to, reason=reason
+    )
 
 
-def project_create(*, owner, title: str, organization: Organization | None = None,
-                   origin: str = Project.Origin.ENTREPRENEUR) -> Project:
+def project_create(
+    *,
+    owner,
+    title: str,
+    organization: Organization | None = None,
+    origin: str = Project.Origin.ENTREPRENEUR,
+) -> Project:
     if organization is not None:
         membership = organization.memberships.filter(user=owner).first()
         if membership is None:
@@ -85,8 +93,11 @@ def project_create(*, owner, title: str, organization: Organization | None = Non
         raise ProjectPermissionDenied(_("Only a local government publishes opportunities."))
     project = Project(owner=owner, title=title, organization=organization, origin=origin)
     if origin == Project.Origin.MUNICIPAL:
-        project.territory = organization.territory if organization.territory.level == "municipality" else None
+        project.territory = (
+            organization.territory if organization.territory.level == "municipality" else None
+        )
         project.endorsement = Project.Endorsement.ENDORSED
+    project.ensure_slug()
     project.full_clean()
     project.save()
     AuditEntry.record(actor=owner, action="project.create", obj=project, to_state=project.status)
@@ -104,16 +115,23 @@ def project_submit(*, project: Project, by) -> ProjectVersion:
     missing = {step: names for step, names in project.missing_by_step().items() if names}
     if missing:
         raise ProjectError(_("Complete every step before submitting."), missing=missing)
-    number = (project.versions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
-    version = ProjectVersion.objects.create(project=project, number=number,
-                                            data=project.snapshot(), created_by=by)
+    number = (
+        project.versions.order_by("-number").values_list("number", flat=True).first() or 0
+    ) + 1
+    version = ProjectVersion.objects.create(
+        project=project, number=number, data=project.snapshot(), created_by=by
+    )
     _transition(project, actor=by, to=Project.Status.SUBMITTED, action="project.submit")
     project.submitted_at = timezone.now()
     project.save(update_fields=["status", "submitted_at", "updated_at"])
     Review.objects.get_or_create(project=project)
-    notify(_reviewers(), verb="project.submitted",
-           message=_("A project was submitted for review: %(title)s"),
-           params={"title": project.title}, url=f"/admin/projects/review/{project.pk}/")
+    notify(
+        _reviewers(),
+        verb="project.submitted",
+        message=_("A project was submitted for review: %(title)s"),
+        params={"title": project.title},
+        url=f"/admin/projects/review/{project.pk}/",
+    )
     return version
 
 
@@ -124,13 +142,17 @@ def project_changes_since_submission(project: Project) -> dict[str, tuple]:
     if latest is None:
         return {}
     current = project.snapshot()
-    return {key: (latest.data.get(key), value) for key, value in current.items()
-            if latest.data.get(key) != value}
+    return {
+        key: (latest.data.get(key), value)
+        for key, value in current.items()
+        if latest.data.get(key) != value
+    }
 
 
 @transaction.atomic
-def review_save(*, project: Project, by, checklist: dict, do_no_harm: dict,
-                risk_rating: str, risk_reason: str) -> Review:
+def review_save(
+    *, project: Project, by, checklist: dict, do_no_harm: dict, risk_rating: str, risk_reason: str
+) -> Review:
     _require_reviewer(by)
     project = _locked(project)
     if project.status != Project.Status.SUBMITTED:
@@ -146,8 +168,9 @@ def review_save(*, project: Project, by, checklist: dict, do_no_harm: dict,
             raise ProjectError(_("A risk rating needs a letter from A to E and a written reason."))
         project.risk_rating, project.risk_reason = risk_rating, risk_reason.strip()
         project.save(update_fields=["risk_rating", "risk_reason", "updated_at"])
-    AuditEntry.record(actor=by, action="project.review_saved", obj=project,
-                      data={"risk_rating": risk_rating})
+    AuditEntry.record(
+        actor=by, action="project.review_saved", obj=project, data={"risk_rating": risk_rating}
+    )
     return review
 
 
@@ -160,15 +183,23 @@ def project_request_changes(*, project: Project, by, comment: str) -> Project:
     if project.status != Project.Status.SUBMITTED:
         raise ProjectStateError(_("Only a submitted project can be sent back."))
     ReviewComment.objects.create(project=project, author=by, body=comment.strip())
-    _transition(project, actor=by, to=Project.Status.CHANGES_REQUESTED,
-                action="project.request_changes", reason=comment.strip())
+    _transition(
+        project,
+        actor=by,
+        to=Project.Status.CHANGES_REQUESTED,
+        action="project.request_changes",
+        reason=comment.strip(),
+    )
     project.save(update_fields=["status", "updated_at"])
     # Approvals were given to a version that is about to change.
     project.approvals.all().delete()
-    notify([project.owner], verb="project.changes_requested",
-           message=_("Changes were requested on your project %(title)s: %(comment)s"),
-           params={"title": project.title, "comment": comment.strip()[:150]},
-           url=project.get_absolute_url())
+    notify(
+        [project.owner],
+        verb="project.changes_requested",
+        message=_("Changes were requested on your project %(title)s: %(comment)s"),
+        params={"title": project.title, "comment": comment.strip()[:150]},
+        url=project.get_absolute_url(),
+    )
     return project
 
 
@@ -183,21 +214,32 @@ def project_approve(*, project: Project, by) -> Project:
         raise ProjectPermissionDenied(_("You cannot approve your own project."))
     review = Review.objects.filter(project=project).first()
     if review is None or not review.checklist_complete():
-        raise ProjectError(_("Complete the due-diligence checklist and the do-no-harm "
-                             "assessment before approving."))
+        raise ProjectError(
+            _(
+                "Complete the due-diligence checklist and the do-no-harm "
+                "assessment before approving."
+            )
+        )
     if not project.risk_rating or not project.risk_reason:
         raise ProjectError(_("Give a risk rating with its reason before approving."))
     version = project.versions.order_by("-number").first()
     if project_changes_since_submission(project):
-        raise ProjectError(_("The owner changed the project after submitting; request "
-                             "changes so that a new version is submitted."))
-    approval, created = Approval.objects.get_or_create(project=project, version=version,
-                                                       reviewer=by)
+        raise ProjectError(
+            _(
+                "The owner changed the project after submitting; request "
+                "changes so that a new version is submitted."
+            )
+        )
+    approval, created = Approval.objects.get_or_create(
+        project=project, version=version, reviewer=by
+    )
     if not created:
-        raise ProjectError(_("You have already approved this version; a second reviewer "
-                             "must approve it."))
-    AuditEntry.record(actor=by, action="project.approval", obj=project,
-                      data={"version": version.number})
+        raise ProjectError(
+            _("You have already approved this version; a second reviewer must approve it.")
+        )
+    AuditEntry.record(
+        actor=by, action="project.approval", obj=project, data={"version": version.number}
+    )
     approvers = set(version.approvals.values_list("reviewer_id", flat=True))
     if len(approvers) >= APPROVALS_NEEDED:
         _transition(project, actor=by, to=Project.Status.APPROVED, action="project.publish")
@@ -208,20 +250,31 @@ def project_approve(*, project: Project, by) -> Project:
 
 
 def _announce_publication(project: Project) -> None:
-    notify([project.owner], verb="project.approved",
-           message=_("Your project %(title)s is approved and published."),
-           params={"title": project.title}, url=project.get_absolute_url())
+    notify(
+        [project.owner],
+        verb="project.approved",
+        message=_("Your project %(title)s is approved and published."),
+        params={"title": project.title},
+        url=project.get_absolute_url(),
+    )
     if project.territory_id:
         chain = [t.pk for t in project.territory.ancestors_and_self()]
         followers = User.objects.filter(follows__territory_id__in=chain).distinct()
-        notify(followers, verb="territory.new_project",
-               message=_("A new project was published in %(place)s: %(title)s"),
-               params={"place": project.territory.name, "title": project.title},
-               url=project.get_absolute_url())
-        notify(_government_members(project), verb="territory.new_project",
-               message=_("A new project was published in %(place)s: %(title)s"),
-               params={"place": project.territory.name, "title": project.title},
-               url=project.get_absolute_url(), email=False)
+        notify(
+            followers,
+            verb="territory.new_project",
+            message=_("A new project was published in %(place)s: %(title)s"),
+            params={"place": project.territory.name, "title": project.title},
+            url=project.get_absolute_url(),
+        )
+        notify(
+            _government_members(project),
+            verb="territory.new_project",
+            message=_("A new project was published in %(place)s: %(title)s"),
+            params={"place": project.territory.name, "title": project.title},
+            url=project.get_absolute_url(),
+            email=False,
+        )
 
 
 @transaction.atomic
@@ -233,13 +286,21 @@ def project_reject(*, project: Project, by, reason: str) -> Project:
     if project.status != Project.Status.SUBMITTED:
         raise ProjectStateError(_("Only a submitted project can be rejected."))
     project.rejection_reason = reason.strip()
-    _transition(project, actor=by, to=Project.Status.REJECTED, action="project.reject",
-                reason=reason.strip())
+    _transition(
+        project,
+        actor=by,
+        to=Project.Status.REJECTED,
+        action="project.reject",
+        reason=reason.strip(),
+    )
     project.save(update_fields=["status", "rejection_reason", "updated_at"])
-    notify([project.owner], verb="project.rejected",
-           message=_("Your project %(title)s was not approved. Reason: %(reason)s"),
-           params={"title": project.title, "reason": reason.strip()[:150]},
-           url=project.get_absolute_url())
+    notify(
+        [project.owner],
+        verb="project.rejected",
+        message=_("Your project %(title)s was not approved. Reason: %(reason)s"),
+        params={"title": project.title, "reason": reason.strip()[:150]},
+        url=project.get_absolute_url(),
+    )
     return project
 
 
@@ -252,16 +313,24 @@ def project_endorse(*, project: Project, by, endorse: bool, note: str = "") -> P
     if project.status in (Project.Status.DRAFT, Project.Status.REJECTED):
         raise ProjectStateError(_("This project is not open for endorsement."))
     before = project.endorsement
-    project.endorsement = (Project.Endorsement.ENDORSED if endorse
-                           else Project.Endorsement.DECLINED)
+    project.endorsement = Project.Endorsement.ENDORSED if endorse else Project.Endorsement.DECLINED
     project.endorsement_note = note.strip()
     project.save(update_fields=["endorsement", "endorsement_note", "updated_at"])
-    AuditEntry.record(actor=by, action="project.endorsement", obj=project, from_state=before,
-                      to_state=project.endorsement, reason=note)
-    notify([project.owner], verb="project.endorsement",
-           message=_("The local government responded to %(title)s: %(decision)s"),
-           params={"title": project.title, "decision": project.get_endorsement_display()},
-           url=project.get_absolute_url())
+    AuditEntry.record(
+        actor=by,
+        action="project.endorsement",
+        obj=project,
+        from_state=before,
+        to_state=project.endorsement,
+        reason=note,
+    )
+    notify(
+        [project.owner],
+        verb="project.endorsement",
+        message=_("The local government responded to %(title)s: %(decision)s"),
+        params={"title": project.title, "decision": project.get_endorsement_display()},
+        url=project.get_absolute_url(),
+    )
     return project
 
 
@@ -284,8 +353,9 @@ def unfollow(*, user, project: Project | None = None, territory=None) -> None:
 def _owner_or_member(project: Project, user) -> bool:
     if project.owner_id == user.pk:
         return True
-    return bool(project.organization_id and project.organization.memberships.filter(
-        user=user).exists())
+    return bool(
+        project.organization_id and project.organization.memberships.filter(user=user).exists()
+    )
 
 
 @transaction.atomic
@@ -296,9 +366,13 @@ def update_post(*, project: Project, by, title: str, body: str) -> ProjectUpdate
         raise ProjectStateError(_("Updates are posted once the project is published."))
     update = ProjectUpdate.objects.create(project=project, author=by, title=title, body=body)
     followers = User.objects.filter(follows__project=project)
-    notify(followers, verb="project.update",
-           message=_("News from %(project)s: %(title)s"),
-           params={"project": project.title, "title": title}, url=project.get_absolute_url())
+    notify(
+        followers,
+        verb="project.update",
+        message=_("News from %(project)s: %(title)s"),
+        params={"project": project.title, "title": title},
+        url=project.get_absolute_url(),
+    )
     return update
 
 
@@ -316,17 +390,27 @@ def milestone_reach(*, milestone: Milestone, by, reached_on: datetime.date) -> M
     milestone.status, milestone.reached_on = Milestone.Status.DONE, reached_on
     milestone.save(update_fields=["status", "reached_on"])
     followers = User.objects.filter(follows__project=milestone.project)
-    notify(followers, verb="project.milestone",
-           message=_("%(project)s reached a milestone: %(title)s"),
-           params={"project": milestone.project.title, "title": milestone.title},
-           url=milestone.project.get_absolute_url())
+    notify(
+        followers,
+        verb="project.milestone",
+        message=_("%(project)s reached a milestone: %(title)s"),
+        params={"project": milestone.project.title, "title": milestone.title},
+        url=milestone.project.get_absolute_url(),
+    )
     return milestone
 
 
 @transaction.atomic
-def impact_report_submit(*, project: Project, by, period_start: datetime.date,
-                         period_end: datetime.date, values: dict[str, Decimal],
-                         custom: dict[str, Decimal] | None = None, note: str = "") -> ImpactReport:
+def impact_report_submit(
+    *,
+    project: Project,
+    by,
+    period_start: datetime.date,
+    period_end: datetime.date,
+    values: dict[str, Decimal],
+    custom: dict[str, Decimal] | None = None,
+    note: str = "",
+) -> ImpactReport:
     if not _owner_or_member(project, by):
         raise ProjectPermissionDenied(_("Only the project's team can report impact."))
     if period_end < period_start:
@@ -342,12 +426,20 @@ def impact_report_submit(*, project: Project, by, period_start: datetime.date,
     for label, value in (custom or {}).items():
         if value is None or Decimal(value) < 0:
             raise ProjectError(_("Indicator values cannot be negative or empty."))
-        rows.append(ImpactValue(indicator=f"custom:{label[:50]}", label=label, value=Decimal(value)))
-    if ImpactReport.objects.filter(project=project, period_start=period_start,
-                                   period_end=period_end).exists():
+        rows.append(
+            ImpactValue(indicator=f"custom:{label[:50]}", label=label, value=Decimal(value))
+        )
+    if ImpactReport.objects.filter(
+        project=project, period_start=period_start, period_end=period_end
+    ).exists():
         raise ProjectError(_("A report for this period already exists."))
-    report = ImpactReport.objects.create(project=project, period_start=period_start,
-                                         period_end=period_end, submitted_by=by, note=note)
+    report = ImpactReport.objects.create(
+        project=project,
+        period_start=period_start,
+        period_end=period_end,
+        submitted_by=by,
+        note=note,
+    )
     for row in rows:
         row.report = report
     ImpactValue.objects.bulk_create(rows)

@@ -22,16 +22,28 @@ def sniff_content_type(head: bytes) -> str | None:
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "image/webp"
     # MP4: an ISO base media box "ftyp" at offset 4 with an MP4-family brand.
-    if head[4:8] == b"ftyp" and head[8:12] in {b"isom", b"iso2", b"mp41", b"mp42", b"avc1",
-                                               b"M4V ", b"dash", b"iso5", b"iso6"}:
+    if head[4:8] == b"ftyp" and head[8:12] in {
+        b"isom",
+        b"iso2",
+        b"mp41",
+        b"mp42",
+        b"avc1",
+        b"M4V ",
+        b"dash",
+        b"iso5",
+        b"iso6",
+    }:
         return "video/mp4"
     return None
 
 
 def validate_upload(upload, *, allowed: set[str]) -> str:
     """Check size and content; return the sniffed content type."""
-    limit = (settings.PUENTE_MAX_VIDEO_BYTES if allowed == {"video/mp4"}
-             else settings.PUENTE_MAX_DOCUMENT_BYTES)
+    limit = (
+        settings.PUENTE_MAX_VIDEO_BYTES
+        if allowed == {"video/mp4"}
+        else settings.PUENTE_MAX_DOCUMENT_BYTES
+    )
     if upload.size == 0:
         raise ValidationError(_("The file is empty."), code="empty")
     if upload.size > limit:
