@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class FinanceConfig(AppConfig):
     name = "finance"
     verbose_name = _("Finance")
+
+    def ready(self) -> None:
+        from . import dashboards  # noqa: F401  (registers panels and fragments)

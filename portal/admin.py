@@ -42,6 +42,7 @@ class UserAdmin(BaseUserAdmin):
                     "preferred_language",
                     "preferred_currency",
                     "is_returnee",
+                    "verification_tier",
                 ]
             },
         ),

@@ -20,6 +20,12 @@ def currency_choices() -> list[tuple[str, str]]:
     return [(code, code) for code in settings.PUENTE_CURRENCIES]
 
 
+class VerificationTier(models.TextChoices):
+    UNVERIFIED = "unverified", _("Not verified")
+    IDENTITY_VERIFIED = "identity_verified", _("Identity verified")
+    ENHANCED = "enhanced", _("Enhanced verification")
+
+
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
@@ -60,6 +66,13 @@ class User(AbstractUser):
         _("preferred currency"), max_length=3, choices=currency_choices, default="USD"
     )
     is_returnee = models.BooleanField(_("I have returned to my country of origin"), default=False)
+    verification_tier = models.CharField(
+        _("verification level"),
+        max_length=20,
+        choices=VerificationTier.choices,
+        default=VerificationTier.UNVERIFIED,
+        help_text=_("Set by staff after checking identity documents; it decides investment limits."),
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []

@@ -11,8 +11,15 @@ from django.utils import translation
 from .models import Notification, User
 
 
-def notify(recipients: Iterable[User], *, verb: str, message, params: dict | None = None,
-           url: str = "", email: bool = True) -> list[Notification]:
+def notify(
+    recipients: Iterable[User],
+    *,
+    verb: str,
+    message,
+    params: dict | None = None,
+    url: str = "",
+    email: bool = True,
+) -> list[Notification]:
     """Create one notification per distinct recipient.
 
     `message` is a lazy translatable string with %(name)s placeholders; it is

@@ -63,3 +63,23 @@ def panels_for(role: Role) -> list[DashboardPanel]:
 
 def menu_entries() -> list[MenuEntry]:
     return sorted(_menu.values(), key=lambda e: (e.order, e.key))
+
+
+# --- Page fragments ---------------------------------------------------------------------
+# A page of one app can show what a higher layer knows about its object (the
+# project page shows the offerings finance holds for it) without importing it.
+
+_fragments: dict[str, dict[str, Callable]] = {}
+
+
+def register_fragment(slot: str, key: str, render: Callable) -> None:
+    """`render(request, obj)` returns HTML (safe) or "" for nothing."""
+    _fragments.setdefault(slot, {})[key] = render
+
+
+def render_fragments(slot: str, request, obj) -> str:
+    from django.utils.html import format_html_join
+
+    # Fragments rendered from templates are already safe; anything else is escaped.
+    renders = sorted(_fragments.get(slot, {}).items())
+    return format_html_join("", "{}", ((render(request, obj),) for _key, render in renders))

@@ -25,6 +25,7 @@ urlpatterns += i18n_patterns(
     path("accounts/", include("allauth.urls")),
     path("", include("portal.urls_portal")),
     path("", include("projects.urls")),
+    path("", include("finance.urls")),
     path("", include(wagtail_urls)),
     prefix_default_language=True,
 )

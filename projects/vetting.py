@@ -338,8 +338,7 @@ DO_NO_HARM_QUESTIONS: tuple[Criterion, ...] = (
     Criterion(
         key="consultation_grievance",
         label=_(
-            "Was the community consulted, and is there a channel for residents to raise "
-            "complaints?"
+            "Was the community consulted, and is there a channel for residents to raise complaints?"
         ),
         guidance=_(
             "Record who was consulted, when, and what changed as a result. Check there is a "

@@ -3,6 +3,7 @@ machines is read from the environment here, with a default that suits the
 embedded development setup (SQLite, eager Celery, console email)."""
 
 import os
+from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
@@ -210,8 +211,9 @@ if os.environ.get("AWS_STORAGE_BUCKET_NAME"):
     STORAGES["private"] = {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
-            "bucket_name": os.environ.get("AWS_PRIVATE_BUCKET_NAME",
-                                          os.environ["AWS_STORAGE_BUCKET_NAME"]),
+            "bucket_name": os.environ.get(
+                "AWS_PRIVATE_BUCKET_NAME", os.environ["AWS_STORAGE_BUCKET_NAME"]
+            ),
             "location": "private",
             "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
             "default_acl": "private",
@@ -293,6 +295,45 @@ PUENTE_DEFAULT_CURRENCY = "USD"
 # ask again.
 PUENTE_TERMS_VERSION = "2026-11"
 PUENTE_PRIVACY_VERSION = "2026-11"
+
+# Money rules. Investment limits per rolling 12 months by verification level,
+# in USD; amounts in other currencies are converted with the reference rates
+# below, which serve limits only (never a payment).
+PUENTE_INVESTMENT_LIMITS_USD = {
+    "unverified": Decimal("1000"),
+    "identity_verified": Decimal("10000"),
+    "enhanced": None,  # no limit
+}
+PUENTE_REFERENCE_RATES_TO_USD = {
+    "USD": Decimal("1"),
+    "EUR": Decimal("1.08"),
+    "GBP": Decimal("1.27"),
+    "CAD": Decimal("0.73"),
+    "MXN": Decimal("0.055"),
+    "XOF": Decimal("0.0017"),
+    "NGN": Decimal("0.00065"),
+    "PHP": Decimal("0.017"),
+    "JPY": Decimal("0.0067"),
+    "KWD": Decimal("3.25"),
+}
+PUENTE_FEE_RATES = {
+    "card": Decimal("0.015"),
+    "bank_transfer": Decimal("0"),
+    "remittance": Decimal("0"),
+}
+PUENTE_PLEDGE_EXPIRY_MINUTES = int(os.environ.get("PUENTE_PLEDGE_EXPIRY_MINUTES", "4320"))
+PUENTE_REFLECTION_DAYS = 4
+# The platform account investors pay bank transfers into, with the pledge's
+# structured reference.
+PUENTE_BANK_ACCOUNT = {
+    "holder": os.environ.get("PUENTE_BANK_HOLDER", "Puente Escrow"),
+    "iban": os.environ.get("PUENTE_BANK_IBAN", "NL91ABNA0417164300"),
+    "bic": os.environ.get("PUENTE_BANK_BIC", "ABNANL2A"),
+}
+PUENTE_LOCK_TIMEOUT_MS = 2000
+# Row locks on offerings can be switched off only to prove, in a test, that
+# the concurrency test would catch an oversell.
+PUENTE_PLEDGE_LOCKING = True
 
 STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", "pk_test_puente")
 STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "sk_test_puente")

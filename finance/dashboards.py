@@ -1,0 +1,80 @@
+"""Finance's sections of the dashboards and of the project page."""
+
+from django.db.models import Prefetch
+from django.template.loader import render_to_string
+from django.utils.translation import gettext_lazy as _
+
+from portal.permissions import Role
+from portal.registry import (
+    DashboardPanel,
+    MenuEntry,
+    register_fragment,
+    register_menu_entry,
+    register_panel,
+)
+
+from .offerings import Disbursement, MatchingPool, Offering, Pledge
+
+
+def investor_pledges(request):
+    pledges = list(
+        Pledge.objects.filter(investor=request.user)
+        .select_related("offering")
+        .order_by("-created_at")[:10]
+    )
+    return {"pledges": pledges}
+
+
+def reviewer_disbursements(request):
+    waiting = list(
+        Disbursement.objects.filter(status=Disbursement.Status.REQUESTED).select_related(
+            "offering", "first_approver"
+        )[:20]
+    )
+    succeeded = list(
+        Offering.objects.filter(status=Offering.Status.SUCCEEDED, disbursement__isnull=True)[:20]
+    )
+    return {"waiting": waiting, "succeeded": succeeded}
+
+
+def project_offerings(request, project) -> str:
+    offerings = list(
+        Offering.objects.filter(project=project)
+        .exclude(status=Offering.Status.DRAFT)
+        .prefetch_related(
+            Prefetch("matching_pools", queryset=MatchingPool.objects.select_related("sponsor"))
+        )
+        .order_by("closes_at")
+    )
+    return render_to_string(
+        "finance/fragments/project_offerings.html",
+        {"offerings": offerings, "project": project},
+        request=request,
+    )
+
+
+register_panel(
+    DashboardPanel(
+        "finance.pledges", Role.INVESTOR, "finance/panels/pledges.html", investor_pledges, order=10
+    )
+)
+register_panel(
+    DashboardPanel(
+        "finance.disbursements",
+        Role.REVIEWER,
+        "finance/panels/disbursements.html",
+        reviewer_disbursements,
+        order=20,
+    )
+)
+register_fragment("project.offerings", "finance", project_offerings)
+register_menu_entry(
+    MenuEntry(
+        "finance.pledges",
+        _("My pledges"),
+        "finance:my_pledges",
+        anonymous=False,
+        order=30,
+        roles=frozenset({Role.INVESTOR}),
+    )
+)

@@ -1,0 +1,650 @@
+"""The double-entry ledger: accounts, transactions and their legs, and the posting functions.
+
+Sign convention
+---------------
+A leg's ``amount_minor`` is a signed whole number of the currency's minor units (cents, yen,
+fils). **Positive is a debit: value flows into the account. Negative is a credit: value flows
+out of it.** Every account is read the same way: its balance is the plain sum of its legs, and
+a positive balance is value held in that pot (an investor's wallet, an offering's escrow, the
+platform's bank account). A transaction moves value from the accounts it credits to the
+accounts it debits, so the legs of a transaction sum to zero in each currency.
+
+Money that enters from outside comes out of the ``external`` account, which therefore runs
+negative: minus its balance is what the outside world has put into the platform and not taken
+back. ``provider_clearing`` may also run negative, because a provider's settlement and our
+record of the charge do not arrive in a fixed order. Every other kind is refused below zero
+unless it is created with ``allow_negative=True``.
+
+Legs are append-only. A mistake is corrected by :func:`reverse_transaction`, never by UPDATE
+or DELETE; on PostgreSQL the database enforces this, and the balance of every transaction, with
+triggers installed by migration 0002.
+"""
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from itertools import islice
+
+from django.conf import settings
+from django.db import IntegrityError, connection, models
+from django.db.models import Sum
+from django.db.transaction import atomic
+from django.utils.translation import gettext_lazy as _
+
+from finance.exceptions import CurrencyMismatch, FinanceError, MoneyError
+from finance.money import Money
+
+#: Rows per INSERT and ids per ``IN (...)`` in bulk work; the backend may lower it (SQLite
+#: allows 999 parameters per statement).
+DEFAULT_BATCH_SIZE = 5000
+
+
+class LedgerError(FinanceError):
+    """A posting was refused, or the ledger was asked to do something it never does."""
+
+
+class InvalidPosting(LedgerError):
+    """The legs do not describe a movement of money: too few, zero, or finer than a minor unit."""
+
+
+class UnbalancedPosting(InvalidPosting):
+    """The legs of a posting do not sum to zero in every currency."""
+
+
+class LegCurrencyMismatch(InvalidPosting, CurrencyMismatch):
+    """A leg's amount is not in its account's currency."""
+
+
+class IdempotencyConflict(LedgerError):
+    """An idempotency key already names a different posting: a caller is reusing keys."""
+
+
+class InsufficientFunds(LedgerError):
+    """The posting would take an account that may not go negative below zero."""
+
+    def __init__(self, account: "Account", balance: Money, change: Money) -> None:
+        self.account = account
+        self.balance = balance
+        self.change = change
+        super().__init__(
+            f"{account} holds {balance}; a change of {change} would take it below zero"
+        )
+
+
+class AlreadyReversed(LedgerError):
+    """The transaction has already been reversed (under another idempotency key)."""
+
+
+class Account(models.Model):
+    """A pot of value in one currency, owned by whoever ``key`` names."""
+
+    class Kind(models.TextChoices):
+        INVESTOR_WALLET = "investor_wallet", _("Investor wallet")
+        OFFERING_ESCROW = "offering_escrow", _("Offering escrow")
+        PROJECT_PAYABLE = "project_payable", _("Payable to project")
+        MATCHING_POOL = "matching_pool", _("Matching pool")
+        PROVIDER_CLEARING = "provider_clearing", _("Payment provider clearing")
+        PLATFORM_FEES = "platform_fees", _("Platform fees")
+        REFUNDS_PAYABLE = "refunds_payable", _("Refunds payable")
+        BANK = "bank", _("Platform bank account")
+        ENTREPRENEUR_RECEIVABLE = "entrepreneur_receivable", _("Receivable from entrepreneur")
+        LOAN_RECEIVABLE = "loan_receivable", _("Loan receivable")
+        SUSPENSE = "suspense", _("Suspense (unmatched, awaiting review)")
+        EXTERNAL = "external", _("External (outside world)")
+
+    #: Kinds whose balance may be negative by nature (see the module docstring).
+    NEGATIVE_BY_NATURE = frozenset({Kind.EXTERNAL, Kind.PROVIDER_CLEARING})
+
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+    key = models.CharField(
+        _("owner key"),
+        max_length=100,
+        help_text=_('Who or what the account belongs to, e.g. "user:12", "provider:stripe".'),
+    )
+    currency = models.CharField(_("currency"), max_length=3)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="ledger_accounts",
+    )
+    allow_negative = models.BooleanField(_("may go negative"), default=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("ledger account")
+        verbose_name_plural = _("ledger accounts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "key", "currency"], name="finance_account_kind_key_currency_uniq"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key} {self.currency}"
+
+    @classmethod
+    def get_or_create_for(
+        cls,
+        *,
+        kind: str,
+        key: str,
+        currency: str,
+        user=None,
+        allow_negative: bool | None = None,
+    ) -> "Account":
+        """The account of ``kind`` for ``key`` in ``currency``, created on first use.
+
+        ``allow_negative`` defaults to True for external and provider-clearing accounts and
+        False for every other kind; it only applies when the account is created.
+        """
+        kind = cls.Kind(kind)
+        # Money validates and upper-cases the code: "usd" from a provider is "USD" here.
+        currency = Money.zero(currency).currency
+        if allow_negative is None:
+            allow_negative = kind in cls.NEGATIVE_BY_NATURE
+        lookup = {"kind": kind, "key": key, "currency": currency}
+        # Two requests creating the same wallet at once: the loser's INSERT violates the
+        # unique constraint inside its own savepoint (so an outer transaction survives) and it
+        # reads the winner's row instead.
+        try:
+            with atomic():
+                account, _created = cls.objects.get_or_create(
+                    **lookup, defaults={"user": user, "allow_negative": allow_negative}
+                )
+        except IntegrityError:
+            account = cls.objects.get(**lookup)
+        if user is not None and account.user_id != user.pk:
+            raise LedgerError(f"{account} belongs to user {account.user_id}, not {user.pk}")
+        return account
+
+
+class Transaction(models.Model):
+    """One movement of money: two or more legs summing to zero per currency."""
+
+    idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)
+    kind = models.CharField(
+        _("kind"), max_length=50, help_text=_('e.g. "pledge.payment", "refund", "coupon"')
+    )
+    memo = models.TextField(_("memo"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # One-to-one: a transaction is reversed at most once, and the database says so.
+    reverses = models.OneToOneField(
+        "self",
+        verbose_name=_("reverses"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reversal",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("ledger transaction")
+        verbose_name_plural = _("ledger transactions")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.idempotency_key}"
+
+    def delete(self, *args, **kwargs):
+        raise LedgerError("ledger transactions are append-only; post a reversing transaction")
+
+
+class Leg(models.Model):
+    """One side of a transaction: a signed amount on one account.
+
+    ``amount_minor`` is positive for a debit (value into the account) and negative for a
+    credit (value out of it); see the module docstring.
+    """
+
+    transaction = models.ForeignKey(
+        Transaction, verbose_name=_("transaction"), on_delete=models.PROTECT, related_name="legs"
+    )
+    # The composite index below starts with account, so a separate one would be redundant.
+    account = models.ForeignKey(
+        Account,
+        verbose_name=_("account"),
+        on_delete=models.PROTECT,
+        related_name="legs",
+        db_index=False,
+    )
+    amount_minor = models.BigIntegerField(
+        _("amount in minor units"), help_text=_("Positive: debit (in). Negative: credit (out).")
+    )
+    # Repeats the account's currency so that sums per currency need no join; on PostgreSQL a
+    # composite foreign key keeps the two equal.
+    currency = models.CharField(_("currency"), max_length=3)
+
+    class Meta:
+        verbose_name = _("ledger leg")
+        verbose_name_plural = _("ledger legs")
+        indexes = [
+            # Balances are SUM(amount_minor) per account: carrying the amount in the index
+            # lets both PostgreSQL and SQLite answer from the index alone. (INCLUDE would do
+            # on PostgreSQL, but SQLite has no INCLUDE and Django warns about it there.)
+            models.Index(
+                fields=["account", "transaction", "amount_minor"],
+                name="finance_leg_account_txn_idx",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(amount_minor=0), name="finance_leg_amount_not_zero"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account} {self.money}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise LedgerError("ledger legs are append-only; post a reversing transaction")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise LedgerError("ledger legs are append-only; post a reversing transaction")
+
+    @property
+    def money(self) -> Money:
+        return Money.from_minor(self.amount_minor, self.currency)
+
+
+@dataclass(frozen=True, slots=True)
+class Posting:
+    """One transaction to post with :func:`post_many`; fields as for :func:`post_transaction`."""
+
+    idempotency_key: str
+    kind: str
+    legs: Sequence[tuple[Account, Money]]
+    memo: str = ""
+    created_by: object = None
+
+
+def _batched(iterable: Iterable, size: int):
+    """Tuples of up to ``size`` items (itertools.batched arrives with Python 3.12)."""
+    iterator = iter(iterable)
+    while batch := tuple(islice(iterator, size)):
+        yield batch
+
+
+# (account pk, currency, signed minor units): the comparable form of a leg.
+_LegKey = tuple[int, str, int]
+
+
+def _validated_legs(legs: Sequence[tuple[Account, Money]]) -> list[tuple[Account, Money, int]]:
+    """Check the legs describe a posting; return them with their amounts in minor units."""
+    if len(legs) < 2:
+        raise InvalidPosting(f"a transaction needs at least two legs, got {len(legs)}")
+    checked = []
+    totals: Counter[str] = Counter()
+    for account, money in legs:
+        if account.pk is None:
+            raise InvalidPosting(f"account {account} is not saved")
+        if money.currency != account.currency:
+            raise LegCurrencyMismatch(
+                f"{money} posted to {account}, which is in {account.currency}"
+            )
+        try:
+            minor = money.minor_units
+        except MoneyError:
+            # Rounding is the caller's decision (half-up, largest remainder...), so a fraction
+            # of a cent here is a bug upstream, not something to round away silently.
+            raise InvalidPosting(
+                f"{money} is finer than the {money.currency} minor unit; quantize it first"
+            ) from None
+        if minor == 0:
+            raise InvalidPosting(f"zero leg on {account}")
+        totals[money.currency] += minor
+        checked.append((account, money, minor))
+    unbalanced = {currency: total for currency, total in totals.items() if total}
+    if unbalanced:
+        described = ", ".join(
+            str(Money.from_minor(total, currency)) for currency, total in sorted(unbalanced.items())
+        )
+        raise UnbalancedPosting(f"legs do not sum to zero: off by {described}")
+    return checked
+
+
+def _leg_keys(legs: Iterable[tuple[Account, Money, int]]) -> Counter[_LegKey]:
+    return Counter((account.pk, money.currency, minor) for account, money, minor in legs)
+
+
+def _check_replay(
+    existing: Transaction,
+    *,
+    kind: str,
+    reverses_id: int | None,
+    legs: Counter[_LegKey],
+    existing_legs: Counter[_LegKey] | None = None,
+) -> None:
+    """Refuse a key reused for a different posting; a true replay passes."""
+    if existing_legs is None:
+        existing_legs = Counter(existing.legs.values_list("account_id", "currency", "amount_minor"))
+    if existing.kind != kind or existing.reverses_id != reverses_id or existing_legs != legs:
+        raise IdempotencyConflict(
+            f"idempotency key {existing.idempotency_key!r} was already used for a different "
+            f"posting (transaction {existing.pk}, {existing.kind}); a key must name one posting"
+        )
+
+
+def _net_changes(postings_legs: Iterable[tuple[Account, Money, int]]) -> dict[int, int]:
+    changes: defaultdict[int, int] = defaultdict(int)
+    for account, _money, minor in postings_legs:
+        changes[account.pk] += minor
+    return changes
+
+
+def _spent_accounts(legs: Iterable[tuple[Account, Money, int]]) -> set[int]:
+    return {account.pk for account, _money, minor in legs if minor < 0}
+
+
+def _lock_spent_accounts(account_ids: set[int], batch_size: int) -> list[Account]:
+    """Lock the non-negative accounts a posting takes value out of, lowest pk first.
+
+    Without the lock two postings spending 60 from a wallet of 100 could each read 100 and both
+    pass. The rows are locked in pk order so that two postings touching the same accounts
+    cannot deadlock, and with FOR NO KEY UPDATE, which does not conflict with the KEY SHARE
+    lock that inserting a leg takes on its account, so postings that only pay into an account
+    never wait for one that spends from it. The flag is read from the database, not from the
+    caller's possibly stale instance. SQLite has no row locks but lets one writer at a time
+    commit, so the same check cannot pass twice there either.
+    """
+    locked: list[Account] = []
+    for ids in _batched(sorted(account_ids), batch_size):
+        locked.extend(
+            Account.objects.select_for_update(no_key=True)
+            .filter(pk__in=ids, allow_negative=False)
+            .order_by("pk")
+        )
+    return locked
+
+
+def _refuse_overdraft(locked: list[Account], changes: dict[int, int], batch_size: int) -> None:
+    """Raise InsufficientFunds if a locked account would end below zero.
+
+    Balances are read after the locks are held: under READ COMMITTED each statement sees what
+    was committed before it, including the posting we queued behind.
+    """
+    spending = [account for account in locked if changes.get(account.pk, 0) < 0]
+    if not spending:
+        return
+    current = balances(spending, batch_size=batch_size)
+    for account in spending:
+        change = changes[account.pk]
+        if current[account.pk].minor_units + change < 0:
+            raise InsufficientFunds(
+                account, current[account.pk], Money.from_minor(change, account.currency)
+            )
+
+
+def _batch_size(batch_size: int) -> int:
+    # SQLite refuses statements with more parameters than it was compiled for; Django knows
+    # the limit (999), PostgreSQL has none worth worrying about below 65,535.
+    limit = connection.features.max_query_params
+    return max(1, min(batch_size, limit)) if limit else batch_size
+
+
+def post_transaction(
+    *,
+    idempotency_key: str,
+    kind: str,
+    legs: Sequence[tuple[Account, Money]],
+    memo: str = "",
+    reverses: Transaction | None = None,
+    created_by=None,
+) -> Transaction:
+    """Post one transaction, or return the one already posted under ``idempotency_key``.
+
+    ``legs`` pairs an account with a signed amount in the account's currency: positive
+    debits (value in), negative credits (value out). The amounts must be whole minor units,
+    non-zero, at least two, and sum to zero in each currency.
+
+    Posting the same key again returns the first transaction without writing anything; the
+    same key with different legs (or kind, or reversed transaction) raises
+    :class:`IdempotencyConflict`. Concurrent posts of one key end with one transaction: the
+    loser's INSERT fails on the unique key inside a savepoint and it returns the winner's.
+
+    Raises :class:`InvalidPosting` (and its subclasses :class:`UnbalancedPosting`,
+    :class:`LegCurrencyMismatch`), :class:`InsufficientFunds` when an account that may not go
+    negative would, and :class:`AlreadyReversed` when ``reverses`` already has a reversal.
+    """
+    checked = _validated_legs(legs)
+    leg_keys = _leg_keys(checked)
+    reverses_id = reverses.pk if reverses is not None else None
+
+    # Replays (a webhook delivered twice, a retried task) are the common case: answer them
+    # without taking any lock.
+    existing = Transaction.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        _check_replay(existing, kind=kind, reverses_id=reverses_id, legs=leg_keys)
+        return existing
+
+    changes = _net_changes(checked)
+    size = _batch_size(DEFAULT_BATCH_SIZE)
+    try:
+        with atomic():
+            locked = _lock_spent_accounts(_spent_accounts(checked), size)
+            if locked:
+                # While we waited for the locks, a concurrent post of this very key may have
+                # committed; it spent the money, so checking the balance first would refuse a
+                # replay that should succeed.
+                existing = Transaction.objects.filter(idempotency_key=idempotency_key).first()
+                if existing is not None:
+                    _check_replay(existing, kind=kind, reverses_id=reverses_id, legs=leg_keys)
+                    return existing
+                # Likewise a concurrent reversal of the same transaction under another key:
+                # report that, not the funds it took back.
+                if (
+                    reverses_id is not None
+                    and Transaction.objects.filter(reverses_id=reverses_id).exists()
+                ):
+                    raise AlreadyReversed(f"transaction {reverses_id} has already been reversed")
+            _refuse_overdraft(locked, changes, size)
+            posted = Transaction.objects.create(
+                idempotency_key=idempotency_key,
+                kind=kind,
+                memo=memo,
+                reverses=reverses,
+                created_by=created_by,
+            )
+            Leg.objects.bulk_create(
+                Leg(
+                    transaction=posted, account=account, amount_minor=minor, currency=money.currency
+                )
+                for account, money, minor in checked
+            )
+    except IntegrityError:
+        existing = Transaction.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            _check_replay(existing, kind=kind, reverses_id=reverses_id, legs=leg_keys)
+            return existing
+        if reverses_id is not None and Transaction.objects.filter(reverses_id=reverses_id).exists():
+            raise AlreadyReversed(f"transaction {reverses_id} has already been reversed") from None
+        raise
+    return posted
+
+
+def reverse_transaction(
+    original: Transaction, *, idempotency_key: str, memo: str = "", created_by=None
+) -> Transaction:
+    """Post the negation of ``original``'s legs, marked as its reversal.
+
+    A transaction is reversed at most once: a second call with the same key returns the
+    existing reversal, with another key it raises :class:`AlreadyReversed`. The reversal is
+    refused with :class:`InsufficientFunds` when the money has meanwhile been spent (a deposit
+    whose wallet was already invested).
+    """
+    existing = Transaction.objects.filter(reverses=original).first()
+    if existing is not None:
+        if existing.idempotency_key == idempotency_key:
+            return existing
+        raise AlreadyReversed(
+            f"transaction {original.pk} was already reversed by transaction {existing.pk} "
+            f"(key {existing.idempotency_key!r})"
+        )
+    original_legs = list(original.legs.select_related("account"))
+    return post_transaction(
+        idempotency_key=idempotency_key,
+        kind="reversal",
+        legs=[(leg.account, -leg.money) for leg in original_legs],
+        memo=memo or f"reverses {original.kind} {original.idempotency_key}",
+        reverses=original,
+        created_by=created_by,
+    )
+
+
+def balance(account: Account) -> Money:
+    """The account's balance, summed from its legs in the database."""
+    total = Leg.objects.filter(account=account).aggregate(total=Sum("amount_minor"))["total"]
+    return Money.from_minor(total or 0, account.currency)
+
+
+def balances(
+    accounts: Iterable[Account], *, batch_size: int = DEFAULT_BATCH_SIZE
+) -> dict[int, Money]:
+    """Balances of many accounts keyed by account pk, in one query per ``batch_size`` accounts.
+
+    Accounts without legs are present with a zero balance.
+    """
+    accounts = list(accounts)
+    result = {account.pk: Money.zero(account.currency) for account in accounts}
+    currencies = {account.pk: account.currency for account in accounts}
+    for ids in _batched(sorted(result), _batch_size(batch_size)):
+        totals = (
+            Leg.objects.filter(account_id__in=ids)
+            .values("account_id")
+            .annotate(total=Sum("amount_minor"))
+            .order_by()
+            .values_list("account_id", "total")
+        )
+        for account_id, total in totals:
+            result[account_id] = Money.from_minor(total, currencies[account_id])
+    return result
+
+
+def post_many(
+    postings: Iterable[Posting], *, batch_size: int = DEFAULT_BATCH_SIZE
+) -> list[Transaction]:
+    """Post many transactions at once, all or none; returns them in the order given.
+
+    For bulk work such as a coupon run for every bondholder. Each posting follows the rules of
+    :func:`post_transaction`, idempotency included: keys already in the ledger return their
+    transaction (or raise :class:`IdempotencyConflict` if the legs differ), and a key given
+    twice in ``postings`` is posted once. Non-negative accounts are checked against the net
+    change of the whole batch, which is what becomes visible at commit.
+
+    The number of queries grows with the number of batches, not of postings: existing keys are
+    looked up ``batch_size`` at a time, transactions and legs are inserted with
+    ``bulk_create``.
+    """
+    postings = list(postings)
+    size = _batch_size(batch_size)
+    validated: dict[str, tuple[Posting, list[tuple[Account, Money, int]], Counter]] = {}
+    for posting in postings:
+        checked = _validated_legs(posting.legs)
+        leg_keys = _leg_keys(checked)
+        seen = validated.get(posting.idempotency_key)
+        if seen is None:
+            validated[posting.idempotency_key] = (posting, checked, leg_keys)
+        elif seen[0].kind != posting.kind or seen[2] != leg_keys:
+            raise IdempotencyConflict(
+                f"idempotency key {posting.idempotency_key!r} is given twice with different legs"
+            )
+    every_leg = [leg for _posting, checked, _keys in validated.values() for leg in checked]
+
+    # A concurrent writer may insert one of our keys between our look-up and our INSERT; the
+    # INSERT then fails on the unique key, and looking again finds it. Bounded, because only
+    # a writer racing us on the same keys can cause it.
+    for attempt in range(3):
+        try:
+            with atomic():
+                # Lock before looking up existing keys: a concurrent run of the same postings
+                # that held the locks has committed by the time we get them, and we must see
+                # its transactions as replays rather than as spending the money twice.
+                locked = _lock_spent_accounts(_spent_accounts(every_leg), size)
+                by_key = _existing_transactions(validated, size)
+                new = [key for key in validated if key not in by_key]
+                new_legs = [leg for key in new for leg in validated[key][1]]
+                _refuse_overdraft(locked, _net_changes(new_legs), size)
+                by_key.update(_insert(new, validated, size))
+            break
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    return [by_key[posting.idempotency_key] for posting in postings]
+
+
+def _existing_transactions(validated: dict, size: int) -> dict[str, Transaction]:
+    """Transactions already posted under the given keys, each checked to be a true replay."""
+    found: dict[str, Transaction] = {}
+    for keys in _batched(validated, size):
+        batch = {txn.pk: txn for txn in Transaction.objects.filter(idempotency_key__in=keys)}
+        if not batch:
+            continue
+        legs_of: defaultdict[int, Counter] = defaultdict(Counter)
+        for ids in _batched(batch, size):
+            for txn_id, account_id, currency, minor in Leg.objects.filter(
+                transaction_id__in=ids
+            ).values_list("transaction_id", "account_id", "currency", "amount_minor"):
+                legs_of[txn_id][account_id, currency, minor] += 1
+        for txn in batch.values():
+            posting, _checked, leg_keys = validated[txn.idempotency_key]
+            _check_replay(
+                txn,
+                kind=posting.kind,
+                reverses_id=None,
+                legs=leg_keys,
+                existing_legs=legs_of[txn.pk],
+            )
+            found[txn.idempotency_key] = txn
+    return found
+
+
+def _insert(keys: list[str], validated: dict, size: int) -> dict[str, Transaction]:
+    transactions = Transaction.objects.bulk_create(
+        (
+            Transaction(
+                idempotency_key=key,
+                kind=validated[key][0].kind,
+                memo=validated[key][0].memo,
+                created_by=validated[key][0].created_by,
+            )
+            for key in keys
+        ),
+        batch_size=size,
+    )
+    if any(txn.pk is None for txn in transactions):
+        # Backends that cannot return ids from a multi-row INSERT: read them back by key.
+        ids = {}
+        for batch in _batched(keys, size):
+            ids.update(
+                Transaction.objects.filter(idempotency_key__in=batch).values_list(
+                    "idempotency_key", "pk"
+                )
+            )
+        for txn in transactions:
+            txn.pk = ids[txn.idempotency_key]
+    by_key = {txn.idempotency_key: txn for txn in transactions}
+    Leg.objects.bulk_create(
+        (
+            Leg(
+                transaction=by_key[key],
+                account=account,
+                amount_minor=minor,
+                currency=money.currency,
+            )
+            for key in keys
+            for account, money, minor in validated[key][1]
+        ),
+        batch_size=size,
+    )
+    return by_key

@@ -1,0 +1,32 @@
+"""Models of the finance app; Django discovers them here."""
+
+from finance.bank import BankStatementImport, BankStatementLine
+from finance.ledger import Account, Leg, Transaction
+from finance.offerings import (
+    Disbursement,
+    KnowledgeTestPass,
+    MatchAllocation,
+    MatchingPool,
+    Offering,
+    Payment,
+    Pledge,
+    ProviderEvent,
+    Refund,
+)
+
+__all__ = [
+    "Account",
+    "BankStatementImport",
+    "BankStatementLine",
+    "Disbursement",
+    "KnowledgeTestPass",
+    "Leg",
+    "MatchAllocation",
+    "MatchingPool",
+    "Offering",
+    "Payment",
+    "Pledge",
+    "ProviderEvent",
+    "Refund",
+    "Transaction",
+]

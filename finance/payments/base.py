@@ -1,0 +1,49 @@
+"""The payment provider interface. Each method states its contract; Stripe,
+bank transfer and the remittance partner implement it."""
+
+from __future__ import annotations
+
+from finance.exceptions import FinanceError
+
+
+class PaymentError(FinanceError):
+    """A provider refused or failed. `user_message` is safe to show; the
+    exception text may carry gateway details for the logs only."""
+
+    def __init__(self, message: str, *, user_message: str = "") -> None:
+        super().__init__(message)
+        self.user_message = user_message
+
+
+class PaymentProvider:
+    #: Short stable name, stored on each Payment ("stripe", "bank_transfer", ...).
+    name: str = ""
+
+    def start(self, *, pledge):
+        """Prepare the payment of `pledge.total_due` and return the Payment row.
+
+        Called when the investor confirms a pledge. It moves no money by
+        itself: for a card it creates the provider's intent (with an
+        idempotency key built from the pledge id, so a retry finds the same
+        intent); for a bank transfer it only records the expected amount and
+        the structured reference. Calling it twice for one pledge returns the
+        same Payment."""
+        raise NotImplementedError
+
+    def sync(self, *, payment):
+        """Re-read the payment's current state from the provider and apply it.
+
+        Webhooks call this instead of trusting the event body, so a late,
+        duplicated or out-of-order event always ends in the provider's real
+        state. On success it calls finance.services.pledge_mark_paid, which is
+        idempotent. Returns the updated Payment."""
+        raise NotImplementedError
+
+    def refund(self, *, payment, amount_minor: int, idempotency_key: str) -> str:
+        """Send `amount_minor` back to the payer through the provider.
+
+        Called inside the refund workflow after the amount was checked against
+        what was captured; the idempotency key is stable, so a retry does not
+        refund twice. Returns the provider's refund reference; raises
+        PaymentError when the provider refuses."""
+        raise NotImplementedError

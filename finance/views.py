@@ -1,0 +1,208 @@
+"""Pledging and paying, as the investor meets them: choose an amount, see the
+fee and what happens next, confirm, pay; follow and cancel pledges."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from . import knowledge, services
+from .forms import KnowledgeTestForm, PledgeForm
+from .money import Money
+from .offerings import Offering, Pledge
+from .payments import PaymentError, provider_for
+
+
+def busy_response(request) -> HttpResponse:
+    """Answer a lock timeout with 503 and Retry-After: never a 500, never an oversell."""
+    body = render_to_string("finance/busy.html", request=request)
+    response = HttpResponse(body, status=503)
+    response["Retry-After"] = "5"
+    return response
+
+
+def _open_offering(pk: int) -> Offering:
+    offering = get_object_or_404(Offering.objects.select_related("project", "issuer"), pk=pk)
+    if offering.project_id and not offering.project.is_public:
+        raise Http404
+    if offering.status == Offering.Status.DRAFT:
+        raise Http404
+    return offering
+
+
+@login_required
+def pledge_start(request, pk: int):
+    offering = _open_offering(pk)
+    if offering.needs_knowledge_test and not hasattr(request.user, "knowledge_test"):
+        messages.info(
+            request,
+            _("Before your first loan, revenue share or bond, take this short knowledge test."),
+        )
+        return redirect(f"{reverse('finance:knowledge_test')}?next={request.path}")
+    data = request.POST if request.method == "POST" else None
+    form = PledgeForm(data, offering=offering, initial={"key": services.new_pledge_key()})
+    context = {"offering": offering, "form": form, "stripe_js": settings.STRIPE_JS_URL}
+    if request.method == "POST" and form.is_valid():
+        amount = form.cleaned_data["amount"]
+        method = form.cleaned_data["method"]
+        if "confirm" not in request.POST:
+            fee = services.pledge_fee(offering, amount, method)
+            context.update(
+                review=True,
+                amount=Money(amount, offering.currency),
+                fee=Money(fee, offering.currency),
+                total=Money(amount + fee, offering.currency),
+                method=method,
+                method_label=dict(Pledge.Method.choices)[method],
+            )
+            return render(request, "finance/pledge.html", context)
+        try:
+            pledge = services.pledge_create(
+                offering=offering,
+                investor=request.user,
+                amount=amount,
+                method=method,
+                idempotency_key=form.cleaned_data["key"],
+            )
+        except services.OfferingBusy:
+            return busy_response(request)
+        except services.KnowledgeTestRequired:
+            return redirect(f"{reverse('finance:knowledge_test')}?next={request.path}")
+        except services.PledgeRefused as error:
+            form.add_error("amount", str(error))
+        else:
+            return redirect("finance:pledge", pledge.pk)
+    return render(request, "finance/pledge.html", context, status=400 if form.errors else 200)
+
+
+def _own_pledge(request, pk: int) -> Pledge:
+    pledge = get_object_or_404(
+        Pledge.objects.select_related("offering", "offering__project"), pk=pk
+    )
+    # Another person's pledge does not exist, as far as this person can tell.
+    if pledge.investor_id != request.user.pk:
+        raise Http404
+    return pledge
+
+
+@login_required
+def pledge_detail(request, pk: int):
+    pledge = _own_pledge(request, pk)
+    payment = None
+    error = ""
+    if pledge.status == Pledge.Status.PENDING:
+        try:
+            payment = provider_for(_provider_name(pledge)).start(pledge=pledge)
+        except PaymentError as failure:
+            error = failure.user_message or _(
+                "The payment service is not answering. Please try again in a few minutes."
+            )
+    return render(
+        request,
+        "finance/pledge_detail.html",
+        {
+            "pledge": pledge,
+            "payment": payment,
+            "payment_error": error,
+            "stripe_js": settings.STRIPE_JS_URL,
+            "stripe_key": settings.STRIPE_PUBLISHABLE_KEY,
+            "bank": settings.PUENTE_BANK_ACCOUNT,
+            "return_url": request.build_absolute_uri(reverse("finance:pledge", args=[pledge.pk])),
+        },
+    )
+
+
+def _provider_name(pledge: Pledge) -> str:
+    return {"card": "stripe", "bank_transfer": "bank_transfer", "remittance": "remittance"}[
+        pledge.method
+    ]
+
+
+@login_required
+@require_POST
+def pledge_refresh(request, pk: int):
+    """After the card form: re-read the payment from the provider (the webhook
+    may not have arrived yet) and show the pledge."""
+    pledge = _own_pledge(request, pk)
+    for payment in pledge.payments.all():
+        try:
+            provider_for(payment.provider).sync(payment=payment)
+        except PaymentError:
+            messages.warning(
+                request,
+                _(
+                    "We could not confirm the payment yet; this page will "
+                    "show it as soon as the bank confirms."
+                ),
+            )
+    return redirect("finance:pledge", pledge.pk)
+
+
+@login_required
+@require_POST
+def pledge_cancel(request, pk: int):
+    pledge = _own_pledge(request, pk)
+    try:
+        services.pledge_cancel(
+            pledge=pledge, by=request.user, to_wallet=request.POST.get("refund_to") == "wallet"
+        )
+    except services.OfferingBusy:
+        return busy_response(request)
+    except (services.PledgeRefused, PaymentError) as error:
+        messages.error(request, getattr(error, "user_message", "") or str(error))
+    else:
+        messages.success(
+            request, _("Your pledge was cancelled. Any money you paid is on its way back to you.")
+        )
+    return redirect("finance:pledge", pledge.pk)
+
+
+@login_required
+def my_pledges(request):
+    pledges = (
+        Pledge.objects.filter(investor=request.user)
+        .select_related("offering", "offering__project")
+        .order_by("-created_at")
+    )
+    return render(request, "finance/my_pledges.html", {"pledges": pledges})
+
+
+@login_required
+def knowledge_test(request):
+    language = translation.get_language() or "en"
+    questions = knowledge.questions(language)
+    next_url = request.GET.get("next") or request.POST.get("next") or ""
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = ""
+    form = KnowledgeTestForm(request.POST or None, questions=questions)
+    wrong = []
+    if request.method == "POST" and form.is_valid():
+        right, total, wrong = knowledge.grade(form.answers(), language)
+        if knowledge.record_pass(investor=request.user, score=right, total=total):
+            messages.success(request, _("You passed the knowledge test."))
+            return redirect(next_url or "finance:my_pledges")
+        messages.error(
+            request,
+            _("%(right)d of %(total)d right. Read the explanations and try again.")
+            % {"right": right, "total": total},
+        )
+    return render(
+        request,
+        "finance/knowledge_test.html",
+        {
+            "form": form,
+            "wrong": {q.key for q in wrong},
+            "questions": questions,
+            "next": next_url,
+            "passed": hasattr(request.user, "knowledge_test"),
+        },
+    )

@@ -1,0 +1,93 @@
+"""Concurrent pledges never take an offering past its cap (PostgreSQL row
+lock), and the same test without the lock oversells, so it can fail."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.db import connection, connections
+
+from finance import services
+from finance.ledger import balance
+from finance.offerings import Pledge
+from portal.models import User
+from tests.conftest import requires_postgres
+
+from .builders import make_offering, pay
+
+pytestmark = [requires_postgres, pytest.mark.django_db(transaction=True)]
+
+ATTEMPTS = 200
+TICKETS = 50
+WORKERS = 32  # concurrent database connections; PostgreSQL allows 100 by default
+
+
+def run_concurrent_pledges(offering) -> dict[str, int]:
+    investors = User.objects.bulk_create(
+        User(email=f"crowd{i}-{offering.pk}@example.org", verification_tier="enhanced")
+        for i in range(ATTEMPTS)
+    )
+    start = threading.Barrier(WORKERS)
+    outcomes: dict[str, int] = {"paid_slot": 0, "refused": 0, "busy": 0}
+    lock = threading.Lock()
+
+    def attempt(index: int) -> None:
+        if index < WORKERS:
+            start.wait()  # let the first wave hit the offering at the same instant
+        try:
+            services.pledge_create(
+                offering=offering,
+                investor=investors[index],
+                amount=Decimal("100"),
+                method="bank_transfer",
+                idempotency_key=f"crowd-{index}",
+            )
+            outcome = "paid_slot"
+        except services.OfferingBusy:
+            outcome = "busy"
+        except services.PledgeRefused:
+            outcome = "refused"
+        finally:
+            connections.close_all()
+        with lock:
+            outcomes[outcome] += 1
+
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        list(pool.map(attempt, range(ATTEMPTS)))
+    return outcomes
+
+
+def test_two_hundred_concurrent_pledges_fill_exactly_fifty_tickets():
+    offering = make_offering(
+        target=Decimal("5000"),
+        hard_cap=Decimal(100 * TICKETS),
+        min_ticket=Decimal("100"),
+        max_ticket=Decimal("100"),
+    )
+    outcomes = run_concurrent_pledges(offering)
+    print(f"locked: {outcomes}")
+    assert outcomes["paid_slot"] == TICKETS
+    assert outcomes["refused"] + outcomes["busy"] == ATTEMPTS - TICKETS
+    offering.refresh_from_db()
+    assert offering.reserved == Decimal(100 * TICKETS)
+    assert Pledge.objects.filter(offering=offering).count() == TICKETS
+    for pledge in Pledge.objects.filter(offering=offering):
+        pay(pledge)
+    assert balance(services.escrow_account(offering)).amount == Decimal(100 * TICKETS)
+    call_command("reconcile", "--strict", verbosity=0)
+
+
+def test_without_the_row_lock_the_same_crowd_oversells(settings):
+    settings.PUENTE_PLEDGE_LOCKING = False
+    offering = make_offering(
+        target=Decimal("5000"),
+        hard_cap=Decimal(100 * TICKETS),
+        min_ticket=Decimal("100"),
+        max_ticket=Decimal("100"),
+    )
+    outcomes = run_concurrent_pledges(offering)
+    print(f"unlocked: {outcomes}")
+    assert connection.vendor == "postgresql"
+    assert Pledge.objects.filter(offering=offering).count() > TICKETS

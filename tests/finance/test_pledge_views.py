@@ -1,0 +1,137 @@
+"""The pledge pages as an investor uses them."""
+
+import re
+from decimal import Decimal
+
+import pytest
+
+from finance import services
+from finance.offerings import Pledge
+from tests.factories import UserFactory
+
+from .builders import make_offering
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def investor(client):
+    person = UserFactory(verification_tier="enhanced")
+    client.force_login(person)
+    return person
+
+
+def form_key(html: str) -> str:
+    return re.search(r'name="key" value="([^"]+)"', html).group(1)
+
+
+def test_choose_amount_see_fee_confirm_then_pay_page(client, investor):
+    offering = make_offering()
+    page = client.get(f"/en/offerings/{offering.pk}/pledge/").content.decode()
+    key = form_key(page)
+    review = client.post(
+        f"/en/offerings/{offering.pk}/pledge/", {"amount": "250", "method": "card", "key": key}
+    )
+    text = review.content.decode()
+    assert review.status_code == 200
+    assert "$3.75" in text and "$253.75" in text  # 1.5% card fee, shown before confirming
+    assert "reflection" not in text or "4 days" in text
+    assert not Pledge.objects.exists()
+    data = {"amount": "250", "method": "card", "key": key, "confirm": "1"}
+    first = client.post(f"/en/offerings/{offering.pk}/pledge/", data)
+    again = client.post(f"/en/offerings/{offering.pk}/pledge/", data)  # double click
+    assert first.status_code == again.status_code == 302
+    assert first["Location"] == again["Location"]
+    assert Pledge.objects.count() == 1
+
+
+def test_bad_amount_is_refused_next_to_the_field_and_kept(client, investor):
+    offering = make_offering()
+    response = client.post(
+        f"/en/offerings/{offering.pk}/pledge/",
+        {"amount": "abc", "method": "card", "key": "k1", "confirm": "1"},
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Enter an amount such as 250" in html and 'value="abc"' in html
+    response = client.post(
+        f"/en/offerings/{offering.pk}/pledge/",
+        {"amount": "5", "method": "card", "key": "k2", "confirm": "1"},
+    )
+    assert response.status_code == 400 and "minimum pledge" in response.content.decode()
+    assert not Pledge.objects.exists()
+
+
+def test_lock_timeout_answers_503_with_retry_after(client, investor, monkeypatch):
+    offering = make_offering()
+
+    def busy(*args, **kwargs):
+        raise services.OfferingBusy("busy")
+
+    monkeypatch.setattr(services, "_lock_offering", busy)
+    response = client.post(
+        f"/en/offerings/{offering.pk}/pledge/",
+        {"amount": "100", "method": "card", "key": "k", "confirm": "1"},
+    )
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert "try again" in response.content.decode()
+
+
+def test_bank_transfer_page_shows_reference_and_amount(client, investor):
+    offering = make_offering(currency="EUR")
+    pledge = services.pledge_create(
+        offering=offering,
+        investor=investor,
+        amount=Decimal("80"),
+        method="bank_transfer",
+        idempotency_key="bt",
+    )
+    html = client.get(f"/en/pledges/{pledge.pk}/").content.decode()
+    assert pledge.bank_reference in html and "€80.00" in html
+
+
+def test_someone_elses_pledge_is_not_found(client, investor):
+    offering = make_offering()
+    other = services.pledge_create(
+        offering=offering,
+        investor=UserFactory(verification_tier="enhanced"),
+        amount=Decimal("50"),
+        method="bank_transfer",
+        idempotency_key="x",
+    )
+    assert client.get(f"/en/pledges/{other.pk}/").status_code == 404
+    assert client.post(f"/en/pledges/{other.pk}/cancel/").status_code == 404
+    other.refresh_from_db()
+    assert other.status == Pledge.Status.PENDING
+
+
+def test_loan_pledge_sends_to_the_knowledge_test_first_and_passing_unlocks_it(client, investor):
+    offering = make_offering(
+        instrument="loan",
+        annual_rate=Decimal("0.08"),
+        tenor_months=12,
+        periods_per_year=12,
+        schedule_type="annuity",
+    )
+    response = client.get(f"/en/offerings/{offering.pk}/pledge/")
+    assert response.status_code == 302 and "/knowledge-test/" in response["Location"]
+    from finance.knowledge import questions
+
+    asked = questions("en")
+    assert len(asked) >= 3
+    wrong = {q.key: (q.correct + 1) % len(q.choices) for q in asked}
+    response = client.post("/en/knowledge-test/", {**wrong, "acknowledge_risk": "on"})
+    assert response.status_code == 200 and not hasattr(investor, "knowledge_test")
+    right = {q.key: q.correct for q in asked}
+    response = client.post(
+        f"/en/knowledge-test/?next=/en/offerings/{offering.pk}/pledge/",
+        {**right, "acknowledge_risk": "on"},
+    )
+    assert response.status_code == 302
+    assert client.get(f"/en/offerings/{offering.pk}/pledge/").status_code == 200
+
+
+def test_draft_offering_or_unpublished_project_is_not_found(client, investor):
+    offering = make_offering(status="draft")
+    assert client.get(f"/en/offerings/{offering.pk}/pledge/").status_code == 404
