@@ -338,6 +338,7 @@ def pledge_mark_paid(*, payment: Payment) -> Pledge:
         )
         if offering.instrument == "donation_matching":
             _allocate_matching(pledge)
+        project_refresh_funding(offering.project_id)
     return pledge
 
 
@@ -395,6 +396,29 @@ def _allocate_matching(pledge: Pledge) -> None:
             legs=[(matching_account(pool, pledge.currency), -money), (escrow, money)],
             memo=f"{pool.sponsor} matches pledge {pledge.pk}",
         )
+
+
+def project_refresh_funding(project_id: int | None) -> None:
+    """Keep the catalogue's denormalised funding figures in step with paid
+    pledges (in the offerings' currency; matching included)."""
+    from projects.models import Project
+
+    if project_id is None:
+        return
+    offerings = Offering.objects.filter(project_id=project_id)
+    paid = Pledge.objects.filter(offering__in=offerings, status=Pledge.Status.PAID).aggregate(
+        total=Sum("amount")
+    )["total"] or Decimal("0")
+    matched = MatchAllocation.objects.filter(
+        pledge__offering__in=offerings, released=False
+    ).aggregate(total=Sum("amount"))["total"] or Decimal("0")
+    project = Project.objects.filter(pk=project_id).only("funding_sought").first()
+    if project is None:
+        return
+    raised = paid + matched
+    sought = project.funding_sought or Decimal("0")
+    percent = int(raised * 100 / sought) if sought else 0
+    Project.objects.filter(pk=project_id).update(amount_raised=raised, funded_percent=percent)
 
 
 def split_matching_shortfall(total: Money, weights: list[Decimal]) -> list[Money]:

@@ -1,6 +1,7 @@
 """Demo data for the embedded setup: one user per role, local governments in
-four countries with their territories, organizations, and the home page in
-the five languages. Running it again changes nothing that is already there."""
+four countries with their territories, organizations, the home page in the
+five languages, demo projects (projects.demo) and their offerings with paid
+pledges (finance.demo). Running it again changes nothing already there."""
 
 from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand
@@ -122,7 +123,12 @@ def slug_for(*names: str) -> str:
 
 
 class Command(BaseCommand):
-    help = "Load demo users, territories, organizations and pages (idempotent)."
+    help = ("Load demo users, territories, organizations, projects, offerings and pages "
+            "(idempotent).")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--without-projects", action="store_true",
+                            help="Only people, places and pages (fast; used by tests).")
 
     @transaction.atomic
     def handle(self, *args, **options):
@@ -130,6 +136,13 @@ class Command(BaseCommand):
         organizations = self.seed_organizations(territories)
         self.seed_users(organizations)
         self.seed_pages()
+        if not options["without_projects"]:
+            from finance.demo import seed_offerings
+            from projects.demo import seed_projects
+
+            quiet = options["verbosity"] == 0
+            seed_projects(stdout=None if quiet else self.stdout)
+            seed_offerings(stdout=None if quiet else self.stdout)
         if options["verbosity"] == 0:
             return
         self.stdout.write(
