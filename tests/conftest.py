@@ -22,7 +22,7 @@ def _clear_cache():
 
 @pytest.fixture
 def seeded(db):
-    call_command("seed_demo", verbosity=0)
+    call_command("seed_demo", "--without-projects", verbosity=0)
 
 
 @pytest.fixture
