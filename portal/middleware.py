@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from .permissions import needs_two_factor
@@ -48,7 +49,7 @@ class RequireTwoFactorForBackOfficeMiddleware:
             ),
         )
         response = redirect("mfa_activate_totp")
-        response["Location"] += "?next=" + request.get_full_path()
+        response["Location"] += "?" + urlencode({"next": request.get_full_path()})
         return response
 
 
