@@ -71,7 +71,9 @@ class User(AbstractUser):
         max_length=20,
         choices=VerificationTier.choices,
         default=VerificationTier.UNVERIFIED,
-        help_text=_("Set by staff after checking identity documents; it decides investment limits."),
+        help_text=_(
+            "Set by staff after checking identity documents; it decides investment limits."
+        ),
     )
 
     USERNAME_FIELD = "email"

@@ -209,14 +209,14 @@ class Project(models.Model):
         self.ensure_slug()
         super().save(*args, **kwargs)
 
+    def get_absolute_url(self) -> str:
+        return reverse("projects:detail", args=[self.slug])
+
     def ensure_slug(self) -> None:
         # A random suffix: two projects may share a title, and a slug must not
         # reveal how many projects exist.
         if not self.slug:
             self.slug = f"{slugify(self.title)[:140] or 'project'}-{secrets.token_hex(3)}"
-
-    def get_absolute_url(self) -> str:
-        return reverse("projects:detail", args=[self.slug])
 
     @property
     def is_public(self) -> bool:

@@ -34,11 +34,23 @@ def test_seed_demo_is_idempotent_and_covers_every_role(client):
     from projects.models import Project
 
     call_command("seed_demo", verbosity=0)
-    first = counts() + (Project.objects.count(), Offering.objects.count(),
-                        Pledge.objects.count(), Leg.objects.count())
+    first = counts() + (
+        Project.objects.count(),
+        Offering.objects.count(),
+        Pledge.objects.count(),
+        Leg.objects.count(),
+    )
     call_command("seed_demo", verbosity=0)
-    assert counts() + (Project.objects.count(), Offering.objects.count(),
-                       Pledge.objects.count(), Leg.objects.count()) == first
+    assert (
+        counts()
+        + (
+            Project.objects.count(),
+            Offering.objects.count(),
+            Pledge.objects.count(),
+            Leg.objects.count(),
+        )
+        == first
+    )
     assert Project.objects.published().values("territory__country").distinct().count() >= 3
     assert Offering.objects.filter(status="open").count() >= 5
     assert reconcile_ledger() == []

@@ -123,12 +123,16 @@ def slug_for(*names: str) -> str:
 
 
 class Command(BaseCommand):
-    help = ("Load demo users, territories, organizations, projects, offerings and pages "
-            "(idempotent).")
+    help = (
+        "Load demo users, territories, organizations, projects, offerings and pages (idempotent)."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--without-projects", action="store_true",
-                            help="Only people, places and pages (fast; used by tests).")
+        parser.add_argument(
+            "--without-projects",
+            action="store_true",
+            help="Only people, places and pages (fast; used by tests).",
+        )
 
     @transaction.atomic
     def handle(self, *args, **options):
