@@ -7,4 +7,4 @@ class FinanceConfig(AppConfig):
     verbose_name = _("Finance")
 
     def ready(self) -> None:
-        from . import dashboards  # noqa: F401  (registers panels and fragments)
+        from . import admin_offerings, dashboards  # noqa: F401  (admin views, panels, fragments)

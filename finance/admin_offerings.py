@@ -1,0 +1,154 @@
+"""Offerings, matching pools and disbursements in the staff back office."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+from wagtail import hooks
+from wagtail.admin import messages
+from wagtail.admin.viewsets.base import ViewSetGroup
+from wagtail.admin.viewsets.model import ModelViewSet
+
+from portal.permissions import Role, has_role
+
+from . import services
+from .exceptions import FinanceError
+from .offerings import MatchingPool, Offering
+
+
+def _staff_only(request) -> None:
+    if not has_role(request.user, Role.REVIEWER):
+        raise PermissionDenied
+
+
+class OfferingViewSet(ModelViewSet):
+    model = Offering
+    icon = "tasks"
+    menu_label = _("Offerings")
+    list_display = [
+        "title",
+        "project",
+        "issuer",
+        "instrument",
+        "currency",
+        "target",
+        "reserved",
+        "status",
+        "closes_at",
+    ]
+    list_filter = ["status", "instrument", "currency"]
+    search_fields = ["title"]
+    form_fields = [
+        "project",
+        "issuer",
+        "title",
+        "instrument",
+        "currency",
+        "target",
+        "hard_cap",
+        "min_ticket",
+        "max_ticket",
+        "opens_at",
+        "closes_at",
+        "funding_rule",
+        "annual_rate",
+        "tenor_months",
+        "schedule_type",
+        "periods_per_year",
+        "day_count",
+        "face_value",
+        "revenue_share",
+        "cap_multiple",
+    ]
+
+
+class MatchingPoolViewSet(ModelViewSet):
+    model = MatchingPool
+    icon = "link"
+    menu_label = _("Matching pools")
+    list_display = [
+        "offering",
+        "sponsor",
+        "ratio",
+        "cap_per_offering",
+        "cap_per_contributor",
+        "committed",
+    ]
+    form_fields = ["offering", "sponsor", "ratio", "cap_per_offering", "cap_per_contributor"]
+
+
+class MoneyGroup(ViewSetGroup):
+    menu_label = _("Money")
+    menu_icon = "pick"
+    menu_order = 210
+    items = (OfferingViewSet, MatchingPoolViewSet)
+
+
+@hooks.register("register_admin_viewset")
+def register_money_viewsets():
+    return MoneyGroup()
+
+
+@require_POST
+def offering_action(request, pk: int, action: str):
+    """Open, close, or approve the disbursement of an offering (four eyes)."""
+    _staff_only(request)
+    offering = get_object_or_404(Offering, pk=pk)
+    try:
+        if action == "open":
+            services.offering_open(offering=offering, by=request.user)
+            messages.success(request, _("The offering is open for pledges."))
+        elif action == "close":
+            closed = services.offering_close(offering=offering, now=offering.closes_at)
+            messages.success(
+                request, _("Closed: %(status)s") % {"status": closed.get_status_display()}
+            )
+        elif action == "disburse":
+            disbursement = services.disbursement_approve(offering=offering, by=request.user)
+            if disbursement.status == disbursement.Status.APPROVED:
+                messages.success(
+                    request, _("Second approval recorded: the money was released to the project.")
+                )
+            else:
+                messages.success(
+                    request, _("First approval recorded; a second staff member must approve.")
+                )
+        else:
+            raise PermissionDenied
+    except FinanceError as error:
+        messages.error(request, str(error))
+    except ValidationError as error:  # the terms do not hold when opening
+        messages.error(request, "; ".join(error.messages))
+    return redirect("finance_offering_actions", pk=offering.pk)
+
+
+def offering_actions(request, pk: int):
+    from django.template.response import TemplateResponse
+
+    _staff_only(request)
+    offering = get_object_or_404(Offering.objects.select_related("project", "issuer"), pk=pk)
+    disbursement = getattr(offering, "disbursement", None)
+    return TemplateResponse(
+        request,
+        "finance/admin/offering_actions.html",
+        {
+            "offering": offering,
+            "disbursement": disbursement,
+            "pledges": offering.pledges.select_related("investor").order_by("-created_at")[:50],
+        },
+    )
+
+
+@hooks.register("register_admin_urls")
+def register_offering_urls():
+    return [
+        path(
+            "money/offerings/<int:pk>/actions/", offering_actions, name="finance_offering_actions"
+        ),
+        path(
+            "money/offerings/<int:pk>/actions/<slug:action>/",
+            offering_action,
+            name="finance_offering_action",
+        ),
+    ]
