@@ -251,12 +251,16 @@ def bank_reference_for(pledge: Pledge) -> str:
     return rf_format(f"RF{check:02d}{body}").replace(" ", "")
 
 
-def _release(pledge: Pledge, status: str, *, actor=None, reason: str = "") -> Pledge:
+def _release(
+    pledge: Pledge, status: str, *, actor=None, reason: str = "", only_from: tuple = Pledge.ACTIVE
+) -> Pledge:
     """Move an active pledge to a final status and give back its capacity.
-    Runs inside the caller's transaction, under the offering's lock."""
+    Runs inside the caller's transaction, under the offering's lock; the
+    status is re-read under the pledge's lock, so a pledge paid meanwhile is
+    not expired (`only_from=(PENDING,)`)."""
     offering = _lock_offering(pledge.offering_id)
     pledge = Pledge.objects.select_for_update().get(pk=pledge.pk)
-    if pledge.status not in Pledge.ACTIVE:
+    if pledge.status not in only_from:
         return pledge
     before = pledge.status
     pledge.status = status
@@ -287,7 +291,8 @@ def pledges_expire_due(*, now: datetime.datetime | None = None) -> int:
             # A payment that already succeeded wins over the clock.
             if pledge.payments.filter(status=Payment.Status.SUCCEEDED).exists():
                 continue
-            if _release(pledge, Pledge.Status.EXPIRED).status == Pledge.Status.EXPIRED:
+            released = _release(pledge, Pledge.Status.EXPIRED, only_from=(Pledge.Status.PENDING,))
+            if released.status == Pledge.Status.EXPIRED:
                 count += 1
     return count
 
@@ -299,10 +304,12 @@ def pledge_mark_paid(*, payment: Payment) -> Pledge:
     """Record a succeeded payment: post it to the ledger, mark the pledge paid
     and allocate matching funds. Safe to call any number of times."""
     with transaction.atomic():
-        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        # Locks in the order pledge, then payment: cancellation takes the same
+        # order, so the two never deadlock.
         pledge = (
             Pledge.objects.select_for_update().select_related("offering").get(pk=payment.pledge_id)
         )
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
         offering = pledge.offering
         currency = pledge.currency
         gross = Money.from_minor(payment.amount_minor, currency)
@@ -550,7 +557,12 @@ def offering_close(*, offering: Offering, now: datetime.datetime | None = None) 
         if now < locked.closes_at and not full:
             return locked
         for pledge in Pledge.objects.filter(offering=locked, status=Pledge.Status.PENDING):
-            _release(pledge, Pledge.Status.EXPIRED, reason="offering closed")
+            _release(
+                pledge,
+                Pledge.Status.EXPIRED,
+                reason="offering closed",
+                only_from=(Pledge.Status.PENDING,),
+            )
         locked.refresh_from_db()
         paid = locked.pledges.filter(status=Pledge.Status.PAID).aggregate(s=Sum("amount"))["s"]
         paid = paid or Decimal("0")
@@ -571,7 +583,12 @@ def offering_close(*, offering: Offering, now: datetime.datetime | None = None) 
             locked.status = Offering.Status.SUCCEEDED
         else:
             for pledge in Pledge.objects.filter(offering=locked, status=Pledge.Status.PAID):
-                released = _release(pledge, Pledge.Status.REFUNDED, reason="target missed")
+                released = _release(
+                    pledge,
+                    Pledge.Status.REFUNDED,
+                    reason="target missed",
+                    only_from=(Pledge.Status.PAID,),
+                )
                 refund_pledge(pledge=released, reason="all-or-nothing target missed")
             locked.status = Offering.Status.FAILED
         locked.save(update_fields=["status"])
