@@ -405,12 +405,20 @@ def _allocate_matching(pledge: Pledge) -> None:
         )
 
 
+@transaction.atomic
 def project_refresh_funding(project_id: int | None) -> None:
     """Keep the catalogue's denormalised funding figures in step with paid
     pledges (in the offerings' currency; matching included)."""
     from projects.models import Project
 
     if project_id is None:
+        return
+    # Lock the project row first, so two payments landing at once cannot each
+    # write a total that misses the other's pledge.
+    project = (
+        Project.objects.select_for_update().filter(pk=project_id).only("funding_sought").first()
+    )
+    if project is None:
         return
     offerings = Offering.objects.filter(project_id=project_id)
     paid = Pledge.objects.filter(offering__in=offerings, status=Pledge.Status.PAID).aggregate(
@@ -419,9 +427,6 @@ def project_refresh_funding(project_id: int | None) -> None:
     matched = MatchAllocation.objects.filter(
         pledge__offering__in=offerings, released=False
     ).aggregate(total=Sum("amount"))["total"] or Decimal("0")
-    project = Project.objects.filter(pk=project_id).only("funding_sought").first()
-    if project is None:
-        return
     raised = paid + matched
     sought = project.funding_sought or Decimal("0")
     percent = int(raised * 100 / sought) if sought else 0
@@ -459,6 +464,7 @@ def pledge_cancel(*, pledge: Pledge, by, to_wallet: bool = False) -> Pledge:
     return pledge
 
 
+@transaction.atomic
 def refund_pledge(*, pledge: Pledge, to_wallet: bool = False, reason: str = "") -> None:
     """Give back everything a paid pledge brought in: the investor's money
     (fee included) through the provider or to the wallet, and any matching
@@ -501,7 +507,9 @@ def refund_pledge(*, pledge: Pledge, to_wallet: bool = False, reason: str = "") 
                 "reason": reason[:200],
             },
         )
-        if created and not to_wallet:
+        # A retry after a failed provider call asks again; the stable
+        # idempotency key stops the provider from refunding twice.
+        if not to_wallet and not refund.provider_reference:
             refund.provider_reference = provider_for(payment.provider).refund(
                 payment=payment, amount_minor=left, idempotency_key=refund.idempotency_key
             )

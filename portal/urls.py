@@ -19,6 +19,7 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("i18n/setlang/", views.set_language, name="set_language"),
     path("healthz", include("portal.urls_health")),
+    path("", include("finance.urls_webhooks")),
 ]
 
 urlpatterns += i18n_patterns(

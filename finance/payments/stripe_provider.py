@@ -1,0 +1,304 @@
+"""Card payments through Stripe PaymentIntents.
+
+The page confirms the intent with stripe.js (`confirmCardPayment`, which also
+runs 3-D Secure); the server never sees a card. What the server believes
+about a payment always comes from re-reading the intent (`sync`), never from
+a browser redirect or a webhook body."""
+
+from __future__ import annotations
+
+import functools
+import logging
+
+import stripe
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils.translation import gettext_lazy as _
+
+from finance.offerings import Payment, Pledge
+from portal.models import AuditEntry
+
+from . import register_provider
+from .base import PaymentError, PaymentProvider
+
+logger = logging.getLogger(__name__)
+
+# Shown to the investor; Stripe's own texts are shown only for card errors,
+# which Stripe writes to be shown to the cardholder.
+MESSAGES = {
+    "unavailable": _(
+        "The card payment service is not answering. Please try again in a few minutes."
+    ),
+    "refused": _("The card payment could not be prepared. Please try again or contact us."),
+    "not_payable": _("This pledge can no longer be paid."),
+    "not_card": _("This pledge is not paid by card."),
+    "refund_refused": _("The refund could not be sent to the card. Our team has been told."),
+}
+# Stored on the Payment (shown on the pledge page), so kept as plain English
+# text that never carries gateway internals.
+GENERIC_FAILURE = "The payment did not go through. Please try another card."
+CANCELLED_FAILURE = "The payment was cancelled."
+# Codes whose `last_payment_error.message` Stripe writes for the cardholder.
+CARDHOLDER_CODES = frozenset(
+    {
+        "card_declined",
+        "expired_card",
+        "incorrect_cvc",
+        "incorrect_number",
+        "incorrect_zip",
+        "insufficient_funds",
+        "invalid_cvc",
+        "invalid_expiry_month",
+        "invalid_expiry_year",
+        "invalid_number",
+        "processing_error",
+        "authentication_required",
+        "payment_intent_authentication_failure",
+    }
+)
+# Errors after which asking again later may succeed: the webhook answers 503.
+TRANSIENT_ERRORS = (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError)
+
+
+class StripeUnavailable(PaymentError):
+    """Stripe could not be reached or answered with a server error: retry later."""
+
+
+@functools.lru_cache(maxsize=4)
+def _client(api_key: str, api_base: str) -> stripe.StripeClient:
+    # One client per key and base: its HTTP sessions are per thread, so the
+    # client is safe to share between request threads. A short read timeout,
+    # because sync holds the payment's row lock while it waits.
+    base_addresses = {"api": api_base} if api_base else None
+    return stripe.StripeClient(
+        api_key,
+        base_addresses=base_addresses,
+        http_client=stripe.RequestsClient(timeout=(5, 20)),
+        max_network_retries=2,
+    )
+
+
+def stripe_client() -> stripe.StripeClient:
+    """The client for the configured key; STRIPE_API_BASE points it elsewhere
+    (localstripe in tests)."""
+    return _client(settings.STRIPE_SECRET_KEY, settings.STRIPE_API_BASE or "")
+
+
+def _field(obj, name: str, default=None):
+    """A field of a Stripe object that may be absent (stripe objects are not dicts)."""
+    if obj is None:
+        return default
+    value = getattr(obj, name, default)
+    return default if value is None else value
+
+
+def _as_payment_error(error: stripe.StripeError, action: str) -> PaymentError:
+    detail = f"stripe {action} failed: {type(error).__name__} {error.http_status} {error}"
+    if isinstance(error, TRANSIENT_ERRORS):
+        return StripeUnavailable(detail, user_message=str(MESSAGES["unavailable"]))
+    if isinstance(error, stripe.CardError) and error.user_message:
+        return PaymentError(detail, user_message=str(error.user_message))
+    return PaymentError(detail, user_message=str(MESSAGES["refused"]))
+
+
+def _failure_message(intent) -> str:
+    if _field(intent, "status") == "canceled":
+        return CANCELLED_FAILURE
+    error = _field(intent, "last_payment_error")
+    if error is None:
+        return GENERIC_FAILURE
+    message = " ".join(str(_field(error, "message", "")).split())
+    if message and (
+        _field(error, "type") == "card_error" or _field(error, "code") in CARDHOLDER_CODES
+    ):
+        return message[:300]
+    return GENERIC_FAILURE
+
+
+def _set_lock_timeout() -> None:
+    # A webhook waiting on a busy row answers 503 and Stripe retries; better
+    # than piling up requests that each hold a connection.
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SET LOCAL lock_timeout = %s", [f"{int(settings.PUENTE_LOCK_TIMEOUT_MS)}ms"]
+            )
+
+
+class StripeProvider(PaymentProvider):
+    name = "stripe"
+
+    # --- Calls to Stripe (one place each, so tests can stand in for them) -------------------
+
+    def _create_intent(self, *, payment: Payment, pledge: Pledge):
+        return stripe_client().v1.payment_intents.create(
+            params={
+                "amount": payment.amount_minor,
+                "currency": payment.currency.lower(),
+                "payment_method_types": ["card"],
+                "capture_method": "automatic",
+                "metadata": {"pledge_id": str(pledge.pk), "payment_id": str(payment.pk)},
+            },
+            options={"idempotency_key": f"pledge-{pledge.pk}-intent"},
+        )
+
+    def _retrieve_intent(self, intent_id: str):
+        return stripe_client().v1.payment_intents.retrieve(intent_id)
+
+    def _create_refund(self, *, intent_id: str, amount_minor: int, idempotency_key: str):
+        return stripe_client().v1.refunds.create(
+            params={"payment_intent": intent_id, "amount": amount_minor},
+            options={"idempotency_key": idempotency_key},
+        )
+
+    # --- The provider contract ---------------------------------------------------------------
+
+    def start(self, *, pledge):
+        """Find or create the pledge's Stripe Payment and its PaymentIntent.
+
+        Moves no money: the investor's browser confirms the intent with
+        stripe.js using the stored client secret. A second call (page reload,
+        double click) returns the same Payment without calling Stripe; if the
+        first call died between creating the row and the intent, the retry
+        reuses the idempotency key and so finds the same intent."""
+        with transaction.atomic():
+            locked = Pledge.objects.select_for_update().get(pk=pledge.pk)
+            payment = (
+                Payment.objects.filter(pledge=locked, provider=self.name).order_by("pk").first()
+            )
+            if payment is None:
+                if locked.method != Pledge.Method.CARD:
+                    raise PaymentError(
+                        f"pledge {locked.pk} is paid by {locked.method}",
+                        user_message=str(MESSAGES["not_card"]),
+                    )
+                if locked.status != Pledge.Status.PENDING:
+                    raise PaymentError(
+                        f"pledge {locked.pk} is {locked.status}",
+                        user_message=str(MESSAGES["not_payable"]),
+                    )
+                due = locked.total_due
+                payment = Payment.objects.create(
+                    pledge=locked,
+                    provider=self.name,
+                    # Minor units of the pledge's own currency: 5000 JPY is 5000, 50 USD is 5000.
+                    amount_minor=due.minor_units,
+                    currency=due.currency,
+                )
+        if payment.provider_reference and payment.client_secret:
+            return payment
+        if locked.status != Pledge.Status.PENDING:
+            raise PaymentError(
+                f"pledge {locked.pk} is {locked.status}", user_message=str(MESSAGES["not_payable"])
+            )
+        try:
+            intent = self._create_intent(payment=payment, pledge=locked)
+        except stripe.StripeError as error:
+            logger.warning("stripe intent for pledge %s failed: %s", locked.pk, error)
+            raise _as_payment_error(error, "create intent") from error
+        with transaction.atomic():
+            payment = Payment.objects.select_for_update().get(pk=payment.pk)
+            if not payment.provider_reference:
+                payment.provider_reference = intent.id
+                payment.client_secret = intent.client_secret
+                payment.save(update_fields=["provider_reference", "client_secret", "updated_at"])
+        return payment
+
+    def sync(self, *, payment):
+        """Re-read the PaymentIntent and apply its state to the Payment.
+
+        The intent is read while the Payment's row lock is held, so two
+        deliveries racing each other apply their reads in the order they made
+        them: a stale read can never overwrite a fresher one. A succeeded
+        payment is final (refunds are tracked separately) and needs no call.
+        Raises StripeUnavailable when Stripe cannot answer now, PaymentError
+        when the intent does not match the payment, and OperationalError when
+        the row lock is not granted in time."""
+        with transaction.atomic():
+            _set_lock_timeout()
+            payment = Payment.objects.select_for_update().get(pk=payment.pk)
+            if payment.status == Payment.Status.SUCCEEDED or not payment.provider_reference:
+                return payment
+            try:
+                intent = self._retrieve_intent(payment.provider_reference)
+            except stripe.StripeError as error:
+                logger.warning("stripe retrieve %s failed: %s", payment.provider_reference, error)
+                raise _as_payment_error(error, "retrieve intent") from error
+            self._apply(payment, intent)
+        return payment
+
+    def _apply(self, payment: Payment, intent) -> None:
+        amount = _field(intent, "amount")
+        currency = str(_field(intent, "currency", "")).upper()
+        if intent.id != payment.provider_reference or (amount, currency) != (
+            payment.amount_minor,
+            payment.currency,
+        ):
+            raise PaymentError(
+                f"intent {intent.id} ({amount} {currency}) does not match payment "
+                f"{payment.pk} ({payment.amount_minor} {payment.currency})",
+                user_message=str(MESSAGES["refused"]),
+            )
+        before = payment.status
+        status = _field(intent, "status")
+        if status == "succeeded":
+            # localstripe leaves out amount_received; an automatically captured
+            # intent that succeeded received its whole amount.
+            received = _field(intent, "amount_received", amount)
+            payment.status = Payment.Status.SUCCEEDED
+            payment.captured_minor = min(int(received), payment.amount_minor)
+            payment.failure_message = ""
+        elif status == "requires_action":
+            # 3-D Secure: confirmCardPayment on the page shows the bank's check.
+            payment.status = Payment.Status.REQUIRES_ACTION
+        elif status == "canceled" or (
+            status == "requires_payment_method" and _field(intent, "last_payment_error")
+        ):
+            # After a decline the same intent accepts another card: the page
+            # shows the message and the card form again.
+            payment.status = Payment.Status.FAILED
+            payment.failure_message = _failure_message(intent)
+        else:
+            # requires_payment_method before any attempt, requires_confirmation,
+            # processing: nothing decided yet.
+            return
+        payment.save(update_fields=["status", "captured_minor", "failure_message", "updated_at"])
+        if payment.status != before:
+            AuditEntry.record(
+                actor=None,
+                action=f"payment.{payment.status}",
+                obj=payment,
+                from_state=before,
+                to_state=payment.status,
+                data={"intent": intent.id, "intent_status": status},
+            )
+        if payment.status == Payment.Status.SUCCEEDED:
+            from finance.services import pledge_mark_paid
+
+            pledge_mark_paid(payment=payment)
+
+    def refund(self, *, payment, amount_minor: int, idempotency_key: str) -> str:
+        """Refund part or all of a captured PaymentIntent. Stripe keeps the
+        idempotency key for 24 hours, so a retried refund workflow gets the
+        first refund back instead of a second one."""
+        if not payment.provider_reference:
+            raise PaymentError(
+                f"payment {payment.pk} has no intent to refund",
+                user_message=str(MESSAGES["refund_refused"]),
+            )
+        try:
+            refund = self._create_refund(
+                intent_id=payment.provider_reference,
+                amount_minor=amount_minor,
+                idempotency_key=idempotency_key,
+            )
+        except stripe.StripeError as error:
+            logger.error("stripe refund of payment %s failed: %s", payment.pk, error)
+            failure = _as_payment_error(error, "refund")
+            if not isinstance(failure, StripeUnavailable):
+                failure.user_message = str(MESSAGES["refund_refused"])
+            raise failure from error
+        return refund.id
+
+
+register_provider(StripeProvider())
