@@ -7,4 +7,10 @@ class FinanceConfig(AppConfig):
     verbose_name = _("Finance")
 
     def ready(self) -> None:
-        from . import admin_offerings, dashboards  # noqa: F401  (admin views, panels, fragments)
+        # Admin views, dashboard panels and page fragments register themselves.
+        from portal.celery import app
+
+        from . import admin_offerings, dashboards, returns_dashboards  # noqa: F401
+        from .tasks import BEAT_SCHEDULE
+
+        app.conf.beat_schedule = {**(app.conf.beat_schedule or {}), **BEAT_SCHEDULE}

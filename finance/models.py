@@ -13,8 +13,32 @@ from finance.offerings import (
     ProviderEvent,
     Refund,
 )
+from finance.returns import (
+    BankAccountRegistration,
+    BondIssue,
+    CouponRun,
+    Distribution,
+    DistributionLine,
+    Installment,
+    LoanSchedule,
+    PayoutRequest,
+    Repayment,
+    RepaymentAllocation,
+    RevenueReport,
+)
 
 __all__ = [
+    "BankAccountRegistration",
+    "BondIssue",
+    "CouponRun",
+    "Distribution",
+    "DistributionLine",
+    "Installment",
+    "LoanSchedule",
+    "PayoutRequest",
+    "Repayment",
+    "RepaymentAllocation",
+    "RevenueReport",
     "Account",
     "BankStatementImport",
     "BankStatementLine",

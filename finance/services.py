@@ -646,6 +646,10 @@ def disbursement_approve(*, offering: Offering, by):
         locked.status = Offering.Status.DISBURSED
         locked.save(update_fields=["status"])
         AuditEntry.record(actor=by, action="disbursement.approved", obj=disbursement)
+        # The loan schedule or bond issue is fixed now (the daily task catches up if not).
+        from .returns_services import returns_fix_at_disbursement
+
+        transaction.on_commit(lambda: returns_fix_at_disbursement(offering=locked, by=by))
     return disbursement
 
 

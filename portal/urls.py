@@ -27,6 +27,7 @@ urlpatterns += i18n_patterns(
     path("", include("portal.urls_portal")),
     path("", include("projects.urls")),
     path("", include("finance.urls")),
+    path("", include("finance.urls_returns")),
     path("", include(wagtail_urls)),
     prefix_default_language=True,
 )

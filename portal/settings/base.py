@@ -285,6 +285,8 @@ CELERY_TASK_ROUTES = {
     "portal.tasks.send_*": {"queue": "mail"},
 }
 CELERY_TIMEZONE = TIME_ZONE
+# Periodic work (coupon runs, repayment due dates, pledge expiry) is declared
+# next to the tasks and added by each app's AppConfig.ready().
 CELERY_BEAT_SCHEDULE: dict = {}
 
 # --- Puente -------------------------------------------------------------------------------

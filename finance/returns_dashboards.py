@@ -1,0 +1,113 @@
+"""Returns' sections of the dashboards and menu; imported from FinanceConfig.ready()."""
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from portal.permissions import Role, governments_of
+from portal.registry import DashboardPanel, MenuEntry, register_menu_entry, register_panel
+
+from .offerings import Instrument
+from .returns import BondIssue, LoanSchedule, PayoutRequest
+
+
+def investor_returns(request):
+    from .portfolio import portfolio_for
+    from .returns_services import wallet_balances
+
+    portfolio = portfolio_for(request.user)
+    balances = wallet_balances(request.user)
+    if not portfolio.holdings and not balances:
+        return None
+    return {"balances": balances, "totals": portfolio.totals}
+
+
+def entrepreneur_loans(request):
+    today = timezone.localdate()
+    schedules = (
+        LoanSchedule.objects.filter(
+            offering__project__owner=request.user, offering__instrument=Instrument.LOAN
+        )
+        .exclude(status=LoanSchedule.Status.SUPERSEDED)
+        .select_related("offering")
+        .prefetch_related("installments")
+    )
+    loans = []
+    for schedule in schedules:
+        unpaid = [i for i in schedule.installments.all() if not i.is_paid]
+        loans.append(
+            {
+                "offering": schedule.offering,
+                "next": unpaid[0] if unpaid else None,
+                "arrears": sum(i.outstanding for i in unpaid if i.due_date < today),
+            }
+        )
+    return {"loans": loans} if loans else None
+
+
+def government_bonds(request):
+    from .returns_services import bond_payments_due
+
+    governments = governments_of(request.user)
+    issues = BondIssue.objects.filter(
+        offering__issuer__in=governments, redeemed_on__isnull=True
+    ).select_related("offering")
+    bonds = []
+    for issue in issues:
+        upcoming = [p for p in bond_payments_due(issue) if not p.paid]
+        bonds.append({"issue": issue, "next": upcoming[0] if upcoming else None})
+    return {"bonds": bonds} if bonds else None
+
+
+def reviewer_payouts(request):
+    if not request.user.is_staff:
+        return None
+    count = PayoutRequest.objects.filter(status=PayoutRequest.Status.REQUESTED).count()
+    return {"count": count} if count else None
+
+
+register_panel(
+    DashboardPanel(
+        "finance.returns",
+        Role.INVESTOR,
+        "finance/returns/panels/returns.html",
+        investor_returns,
+        order=5,
+    )
+)
+register_panel(
+    DashboardPanel(
+        "finance.loans",
+        Role.ENTREPRENEUR,
+        "finance/returns/panels/loans.html",
+        entrepreneur_loans,
+        order=20,
+    )
+)
+register_panel(
+    DashboardPanel(
+        "finance.bonds",
+        Role.LOCAL_GOVERNMENT,
+        "finance/returns/panels/bonds.html",
+        government_bonds,
+        order=20,
+    )
+)
+register_panel(
+    DashboardPanel(
+        "finance.payouts",
+        Role.REVIEWER,
+        "finance/returns/panels/payouts.html",
+        reviewer_payouts,
+        order=25,
+    )
+)
+register_menu_entry(
+    MenuEntry(
+        "finance.portfolio",
+        _("My portfolio"),
+        "returns:portfolio",
+        anonymous=False,
+        order=31,
+        roles=frozenset({Role.INVESTOR}),
+    )
+)

@@ -1,0 +1,1162 @@
+"""Returns workflows: fixing loan schedules at disbursement, recording repayments, paying
+bond coupons and redemptions, revenue-share reports, and what investors do with their wallet
+(reinvest, withdraw).
+
+Every workflow runs in one database transaction: either every ledger posting and every row
+it implies is written, or none is. Money shared among investors goes through
+:func:`finance.distribution.pro_rata` (largest remainder, parts add up exactly) and is posted
+with :func:`finance.ledger.post_many`, so the number of queries grows with the number of
+batches, not of investors. Idempotency keys are built from stable ids; running any of these
+twice never moves money twice.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from portal.models import AuditEntry
+
+from . import services
+from .distribution import pro_rata
+from .exceptions import FinanceError, ScheduleError
+from .ledger import DEFAULT_BATCH_SIZE, Account, Posting, balance, post_many, post_transaction
+from .money import Money
+from .offerings import Instrument, Offering, Payment, Pledge
+from .returns import (
+    BankAccountRegistration,
+    BondIssue,
+    CouponRun,
+    Distribution,
+    DistributionLine,
+    Installment,
+    LoanSchedule,
+    PayoutRequest,
+    Repayment,
+    RepaymentAllocation,
+    RevenueReport,
+)
+from .schedules import LoanKind, bond_redemption, loan_schedule
+
+# --- Errors (messages are safe to show) -------------------------------------------------------
+
+
+class ReturnsError(FinanceError):
+    """A returns workflow refused; ``str(error)`` is a message for the person who asked."""
+
+
+class ScheduleRefused(ReturnsError):
+    """The terms do not make a schedule (zero tenor, maturity before issue...)."""
+
+
+class RepaymentRefused(ReturnsError):
+    pass
+
+
+class CouponRunRefused(ReturnsError):
+    pass
+
+
+class RevenueReportRefused(ReturnsError):
+    pass
+
+
+class WalletRefused(ReturnsError):
+    pass
+
+
+# --- Accounts and holders -----------------------------------------------------------------------
+
+
+def excess_account(offering: Offering) -> Account:
+    """Money received for an offering beyond what was due, held for staff to decide on."""
+    return Account.get_or_create_for(
+        kind=Account.Kind.SUSPENSE, key=f"excess:offering:{offering.pk}", currency=offering.currency
+    )
+
+
+def payout_hold_account(user, currency: str) -> Account:
+    """Withdrawals requested and not yet approved: out of the wallet, not yet paid out."""
+    return Account.get_or_create_for(
+        kind=Account.Kind.REFUNDS_PAYABLE, key=f"payouts:user:{user.pk}", currency=currency
+    )
+
+
+def wallets_for(user_ids: Sequence[int], currency: str) -> dict[int, Account]:
+    """The wallet account of each user in ``currency``, creating the missing ones in bulk.
+
+    One query per batch to read, one to insert, one to read back: distributing to 20,000
+    holders must not cost 20,000 get_or_create calls."""
+    currency = Money.zero(currency).currency
+    keys = {f"user:{pk}": pk for pk in user_ids}
+    found: dict[int, Account] = {}
+
+    def read(batch_keys):
+        for account in Account.objects.filter(
+            kind=Account.Kind.INVESTOR_WALLET, currency=currency, key__in=batch_keys
+        ):
+            found[keys[account.key]] = account
+
+    all_keys = list(keys)
+    for start in range(0, len(all_keys), DEFAULT_BATCH_SIZE):
+        read(all_keys[start : start + DEFAULT_BATCH_SIZE])
+    missing = [key for key, pk in keys.items() if pk not in found]
+    if missing:
+        Account.objects.bulk_create(
+            [
+                Account(
+                    kind=Account.Kind.INVESTOR_WALLET,
+                    key=key,
+                    currency=currency,
+                    user_id=keys[key],
+                    allow_negative=False,
+                )
+                for key in missing
+            ],
+            batch_size=DEFAULT_BATCH_SIZE,
+            ignore_conflicts=True,  # a wallet created concurrently is read back below
+        )
+        for start in range(0, len(missing), DEFAULT_BATCH_SIZE):
+            read(missing[start : start + DEFAULT_BATCH_SIZE])
+    return found
+
+
+def holdings_of(offering: Offering) -> list[tuple[int, Decimal]]:
+    """(investor id, amount paid in) for every investor with a paid pledge, lowest id first.
+
+    Stable order matters: pro_rata breaks remainder ties by position."""
+    rows = (
+        Pledge.objects.filter(offering=offering, status=Pledge.Status.PAID)
+        .values("investor_id")
+        .annotate(total=Sum("amount"))
+        .order_by("investor_id")
+        .values_list("investor_id", "total")
+    )
+    return [(investor_id, total) for investor_id, total in rows if total > 0]
+
+
+def _distribute(
+    *,
+    offering: Offering,
+    kind: str,
+    source_key: str,
+    paid_on: datetime.date,
+    income: Money,
+    principal: Money,
+    source: Account,
+    holdings: list[tuple[int, Decimal | int]] | None = None,
+    memo: str = "",
+) -> Distribution:
+    """Share ``income`` and ``principal`` among the offering's holders pro rata and post each
+    investor's part from ``source`` to their wallet. Call inside a transaction."""
+    holdings = holdings if holdings is not None else holdings_of(offering)
+    if not holdings:
+        raise ReturnsError(_("This offering has no paid investors to distribute to."))
+    zero = Money.zero(offering.currency)
+    incomes = pro_rata(income, holdings) if income.amount else [(k, zero) for k, _w in holdings]
+    principals = (
+        pro_rata(principal, holdings) if principal.amount else [(k, zero) for k, _w in holdings]
+    )
+    distribution = Distribution.objects.create(
+        offering=offering,
+        kind=kind,
+        source_key=source_key,
+        paid_on=paid_on,
+        currency=offering.currency,
+        income=income.amount,
+        principal=principal.amount,
+    )
+    wallets = wallets_for([investor_id for investor_id, _w in holdings], offering.currency)
+    lines = []
+    postings = []
+    for (investor_id, part_income), (_same, part_principal) in zip(
+        incomes, principals, strict=True
+    ):
+        total = part_income + part_principal
+        if not total.amount:
+            continue
+        lines.append(
+            DistributionLine(
+                distribution=distribution,
+                investor_id=investor_id,
+                income=part_income.amount,
+                principal=part_principal.amount,
+            )
+        )
+        postings.append(
+            Posting(
+                idempotency_key=f"{source_key}:investor:{investor_id}",
+                kind=f"returns.{kind}",
+                legs=((source, -total), (wallets[investor_id], total)),
+                memo=memo,
+            )
+        )
+    DistributionLine.objects.bulk_create(lines, batch_size=DEFAULT_BATCH_SIZE)
+    post_many(postings)
+    return distribution
+
+
+# --- Loans ------------------------------------------------------------------------------------
+
+
+def _schedule_installments(schedule: LoanSchedule) -> list[Installment]:
+    try:
+        lines = loan_schedule(
+            Money(schedule.principal, schedule.currency),
+            annual_rate=schedule.annual_rate,
+            periods=schedule.periods,
+            periods_per_year=schedule.periods_per_year,
+            kind=LoanKind(schedule.kind),
+            start_date=schedule.start_date,
+        )
+    except (ScheduleError, ValueError, TypeError) as error:
+        raise ScheduleRefused(
+            _("These terms do not make a repayment schedule: %(reason)s") % {"reason": error}
+        ) from error
+    return [
+        Installment(
+            schedule=schedule,
+            number=line.number,
+            due_date=line.due_date,
+            opening_balance=line.opening_balance.amount,
+            interest=line.interest.amount,
+            principal=line.principal.amount,
+            payment=line.payment.amount,
+            closing_balance=line.closing_balance.amount,
+        )
+        for line in lines
+    ]
+
+
+def _loan_periods(offering: Offering) -> int:
+    months = offering.tenor_months or 0
+    per_year = offering.periods_per_year or 0
+    if months < 1 or per_year < 1:
+        raise ScheduleRefused(_("These terms do not make a repayment schedule: zero tenor."))
+    periods, rest = divmod(months * per_year, 12)
+    if rest or periods < 1:
+        raise ScheduleRefused(
+            _(
+                "These terms do not make a repayment schedule: a tenor of %(months)d months "
+                "is not a whole number of periods at %(per_year)d payments a year."
+            )
+            % {"months": months, "per_year": per_year}
+        )
+    return periods
+
+
+def current_schedule(offering: Offering) -> LoanSchedule | None:
+    return (
+        LoanSchedule.objects.filter(offering=offering)
+        .exclude(status=LoanSchedule.Status.SUPERSEDED)
+        .first()
+    )
+
+
+def loan_fix_schedule(
+    *, offering: Offering, start_date: datetime.date | None = None, by=None
+) -> LoanSchedule:
+    """Fix the repayment schedule of a disbursed loan from its terms and the amount disbursed.
+
+    Idempotent: a loan that already has a schedule returns its current one. Raises
+    ScheduleRefused when the terms make no schedule."""
+    if offering.instrument != Instrument.LOAN:
+        raise ScheduleRefused(_("Only a loan has a repayment schedule."))
+    existing = current_schedule(offering)
+    if existing is not None:
+        return existing
+    disbursement = getattr(offering, "disbursement", None)
+    if offering.status != Offering.Status.DISBURSED or disbursement is None:
+        raise ScheduleRefused(_("The schedule is fixed when the loan is disbursed."))
+    start_date = start_date or timezone.localdate(disbursement.approved_at or timezone.now())
+    principal = Money(disbursement.amount, offering.currency)
+    with transaction.atomic():
+        Offering.objects.select_for_update().get(pk=offering.pk)
+        existing = current_schedule(offering)
+        if existing is not None:
+            return existing
+        schedule = LoanSchedule(
+            offering=offering,
+            version=1,
+            principal=principal.amount,
+            currency=offering.currency,
+            annual_rate=offering.annual_rate if offering.annual_rate is not None else Decimal(-1),
+            periods=_loan_periods(offering),
+            periods_per_year=offering.periods_per_year,
+            kind=offering.schedule_type,
+            start_date=start_date,
+            created_by=by,
+        )
+        installments = _schedule_installments(schedule)  # refuses before anything is saved
+        schedule.save()
+        Installment.objects.bulk_create(installments)
+        AuditEntry.record(actor=by, action="loan.schedule_fixed", obj=schedule, to_state="active")
+    return schedule
+
+
+def loan_arrears(schedule: LoanSchedule, on: datetime.date) -> Decimal:
+    """What was due on or before ``on`` and is still unpaid."""
+    return sum(
+        (i.outstanding for i in schedule.installments.all() if i.due_date <= on and not i.is_paid),
+        Decimal("0"),
+    )
+
+
+def repayment_record(
+    *,
+    offering: Offering,
+    amount: Money,
+    received_on: datetime.date,
+    idempotency_key: str,
+    method: str = Repayment.Method.BANK_TRANSFER,
+    reference: str = "",
+    by=None,
+) -> Repayment:
+    """Apply money the entrepreneur paid to the loan's current schedule and distribute it.
+
+    The amount pays the oldest unpaid installments first, interest before principal, among the
+    installments due on or before ``received_on`` (or, when none is, the next one: paying
+    early). What is left over is excess: held on a suspense account and shown, never lost.
+    Less than what is due leaves an installment partly paid and the rest in arrears.
+    Interest and principal are shared among the lenders pro rata to what they lent.
+
+    Refused with RepaymentRefused: another currency than the loan's (with the reason), a loan
+    written off or without a schedule, an amount not above zero. The same
+    ``idempotency_key`` returns the first repayment."""
+    existing = Repayment.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing
+    if not isinstance(amount, Money):
+        raise TypeError("amount must be Money")
+    if amount.currency != offering.currency:
+        raise RepaymentRefused(
+            _(
+                "This payment is in %(paid)s but the loan is repaid in %(loan)s. It was not "
+                "recorded; return it to the payer or convert it first."
+            )
+            % {"paid": amount.currency, "loan": offering.currency}
+        )
+    if amount.amount <= 0 or amount.quantize() != amount:
+        raise RepaymentRefused(
+            _("Enter an amount above zero in whole %(currency)s minor units.")
+            % {"currency": offering.currency}
+        )
+    with transaction.atomic():
+        schedule = (
+            LoanSchedule.objects.select_for_update()
+            .filter(offering=offering)
+            .exclude(status=LoanSchedule.Status.SUPERSEDED)
+            .first()
+        )
+        if schedule is None:
+            raise RepaymentRefused(_("This loan has no repayment schedule yet."))
+        existing = Repayment.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:  # a concurrent twin won the lock first
+            return existing
+        if schedule.status == LoanSchedule.Status.WRITTEN_OFF:
+            raise RepaymentRefused(
+                _(
+                    "This loan was written off; a repayment cannot be applied to it. "
+                    "Staff have to review the money received."
+                )
+            )
+        unpaid = [i for i in schedule.installments.order_by("number") if not i.is_paid]
+        due = [i for i in unpaid if i.due_date <= received_on] or unpaid[:1]
+        left = amount.amount
+        interest_part = principal_part = Decimal("0")
+        allocations = []
+        for installment in due:
+            if not left:
+                break
+            to_interest = min(left, installment.interest - installment.interest_paid)
+            left -= to_interest
+            to_principal = min(left, installment.principal - installment.principal_paid)
+            left -= to_principal
+            if not (to_interest or to_principal):
+                continue
+            installment.interest_paid += to_interest
+            installment.principal_paid += to_principal
+            if installment.is_paid:
+                installment.paid_on = received_on
+            interest_part += to_interest
+            principal_part += to_principal
+            allocations.append((installment, to_interest, to_principal))
+        excess = left
+        if allocations:
+            Installment.objects.bulk_update(
+                [i for i, _interest, _principal in allocations],
+                ["interest_paid", "principal_paid", "paid_on"],
+            )
+        repayment = Repayment.objects.create(
+            offering=offering,
+            schedule=schedule,
+            amount=amount.amount,
+            currency=amount.currency,
+            received_on=received_on,
+            interest_part=interest_part,
+            principal_part=principal_part,
+            excess=excess,
+            arrears_after=sum(
+                (i.outstanding for i in unpaid if i.due_date <= received_on), Decimal("0")
+            ),
+            method=method,
+            reference=reference[:100],
+            idempotency_key=idempotency_key,
+            recorded_by=by,
+        )
+        RepaymentAllocation.objects.bulk_create(
+            RepaymentAllocation(
+                repayment=repayment,
+                installment=installment,
+                interest=to_interest,
+                principal=to_principal,
+                days_late=max((received_on - installment.due_date).days, 0),
+            )
+            for installment, to_interest, to_principal in allocations
+        )
+        source = services.external_account(offering.currency)
+        if interest_part or principal_part:
+            repayment.distribution = _distribute(
+                offering=offering,
+                kind=Distribution.Kind.LOAN_REPAYMENT,
+                source_key=f"repayment:{repayment.pk}",
+                paid_on=received_on,
+                income=Money(interest_part, amount.currency),
+                principal=Money(principal_part, amount.currency),
+                source=source,
+                memo=f"loan repayment {repayment.pk} of offering {offering.pk}",
+            )
+            repayment.save(update_fields=["distribution"])
+        if excess:
+            held = Money(excess, amount.currency)
+            post_transaction(
+                idempotency_key=f"repayment:{repayment.pk}:excess",
+                kind="returns.excess_held",
+                legs=[(source, -held), (excess_account(offering), held)],
+                memo=f"repayment {repayment.pk}: more than was due, held for review",
+            )
+        if all(i.is_paid for i in schedule.installments.all()):
+            schedule.status = LoanSchedule.Status.REPAID
+            schedule.save(update_fields=["status"])
+        AuditEntry.record(
+            actor=by,
+            action="loan.repayment",
+            obj=repayment,
+            data={
+                "interest": str(interest_part),
+                "principal": str(principal_part),
+                "excess": str(excess),
+                "arrears_after": str(repayment.arrears_after),
+            },
+        )
+    return repayment
+
+
+def loan_restructure(
+    *,
+    offering: Offering,
+    by,
+    reason: str,
+    annual_rate: Decimal,
+    periods: int,
+    periods_per_year: int,
+    kind: str,
+    start_date: datetime.date,
+) -> LoanSchedule:
+    """Replace the current schedule with a new version over what is still owed: the
+    outstanding principal plus the interest already due and unpaid (capitalised). The old
+    version is kept, marked superseded. Raises ScheduleRefused for terms making no schedule."""
+    if not reason.strip():
+        raise ScheduleRefused(_("Give the reason for the restructure."))
+    with transaction.atomic():
+        old = (
+            LoanSchedule.objects.select_for_update()
+            .filter(offering=offering)
+            .exclude(status=LoanSchedule.Status.SUPERSEDED)
+            .first()
+        )
+        if old is None or old.status != LoanSchedule.Status.ACTIVE:
+            raise ScheduleRefused(_("Only a loan being repaid can be restructured."))
+        installments = list(old.installments.all())
+        owed = sum((i.principal - i.principal_paid for i in installments), Decimal("0"))
+        owed += sum(
+            (i.interest - i.interest_paid for i in installments if i.due_date <= start_date),
+            Decimal("0"),
+        )
+        new = LoanSchedule(
+            offering=offering,
+            version=old.version + 1,
+            principal=owed,
+            currency=old.currency,
+            annual_rate=annual_rate,
+            periods=periods,
+            periods_per_year=periods_per_year,
+            kind=kind,
+            start_date=start_date,
+            reason=reason,
+            created_by=by,
+        )
+        if owed <= 0:
+            raise ScheduleRefused(_("Nothing is owed on this loan any more."))
+        new_installments = _schedule_installments(new)
+        old.status = LoanSchedule.Status.SUPERSEDED
+        old.closed_at = timezone.now()
+        old.save(update_fields=["status", "closed_at"])
+        new.save()
+        Installment.objects.bulk_create(new_installments)
+        AuditEntry.record(
+            actor=by,
+            action="loan.restructured",
+            obj=new,
+            from_state=f"v{old.version}",
+            to_state=f"v{new.version}",
+            reason=reason,
+        )
+    return new
+
+
+def loan_write_off(*, offering: Offering, by, reason: str) -> LoanSchedule:
+    """Stop expecting repayments: the loan is shown as defaulted to lenders, and later
+    repayments are refused for staff review. Idempotent."""
+    if not reason.strip():
+        raise ReturnsError(_("Give the reason for the write-off."))
+    with transaction.atomic():
+        schedule = (
+            LoanSchedule.objects.select_for_update()
+            .filter(offering=offering)
+            .exclude(status=LoanSchedule.Status.SUPERSEDED)
+            .first()
+        )
+        if schedule is None:
+            raise ReturnsError(_("This loan has no repayment schedule."))
+        if schedule.status == LoanSchedule.Status.WRITTEN_OFF:
+            return schedule
+        if schedule.status == LoanSchedule.Status.REPAID:
+            raise ReturnsError(_("A repaid loan cannot be written off."))
+        before = schedule.status
+        schedule.status = LoanSchedule.Status.WRITTEN_OFF
+        schedule.closed_at = timezone.now()
+        schedule.save(update_fields=["status", "closed_at"])
+        AuditEntry.record(
+            actor=by,
+            action="loan.written_off",
+            obj=schedule,
+            from_state=before,
+            to_state=schedule.status,
+            reason=reason,
+        )
+    return schedule
+
+
+def installments_mark_late(*, today: datetime.date | None = None) -> int:
+    """Mark installments that passed their due date unpaid, once; returns how many."""
+    today = today or timezone.localdate()
+    late = [
+        installment
+        for installment in Installment.objects.filter(
+            due_date__lt=today,
+            marked_late_on__isnull=True,
+            schedule__status=LoanSchedule.Status.ACTIVE,
+        ).select_related("schedule")
+        if not installment.is_paid
+    ]
+    for installment in late:
+        installment.marked_late_on = today
+    Installment.objects.bulk_update(late, ["marked_late_on"], batch_size=1000)
+    for installment in late:
+        AuditEntry.record(
+            actor=None,
+            action="loan.installment_late",
+            obj=installment,
+            data={"offering": installment.schedule.offering_id, "due": str(installment.due_date)},
+        )
+    return len(late)
+
+
+# --- Bonds ------------------------------------------------------------------------------------
+
+
+def _bond_units(offering: Offering) -> list[tuple[int, int]]:
+    face = offering.face_value
+    return [(investor_id, int(amount / face)) for investor_id, amount in holdings_of(offering)]
+
+
+def bond_issue(
+    *, offering: Offering, issue_date: datetime.date | None = None, by=None
+) -> BondIssue:
+    """Fix a bond's issue date (hence its coupon dates) once the money is disbursed to the
+    issuer. Idempotent. Raises ScheduleRefused for terms that make no schedule."""
+    if offering.instrument != Instrument.BOND:
+        raise ScheduleRefused(_("Only a bond is issued."))
+    existing = BondIssue.objects.filter(offering=offering).first()
+    if existing is not None:
+        return existing
+    disbursement = getattr(offering, "disbursement", None)
+    if offering.status != Offering.Status.DISBURSED or disbursement is None:
+        raise ScheduleRefused(_("A bond is issued when the money is disbursed to the issuer."))
+    if not offering.face_value or offering.face_value <= 0:
+        raise ScheduleRefused(_("These terms do not make a coupon schedule: no face value."))
+    issue_date = issue_date or timezone.localdate(disbursement.approved_at or timezone.now())
+    units = sum(units for _investor, units in _bond_units(offering))
+    issue = BondIssue(
+        offering=offering, issue_date=issue_date, maturity_date=issue_date, units=units
+    )
+    try:
+        periods = issue.periods()
+    except (ScheduleError, ValueError, TypeError) as error:
+        raise ScheduleRefused(
+            _("These terms do not make a coupon schedule: %(reason)s") % {"reason": error}
+        ) from error
+    if units < 1:
+        raise ScheduleRefused(_("No bonds were paid for."))
+    issue.maturity_date = periods[-1].accrual_end
+    if issue.maturity_date <= issue.issue_date or periods[0].accrual_start < issue.issue_date:
+        raise ScheduleRefused(
+            _("These terms do not make a coupon schedule: maturity or a coupon before the issue.")
+        )
+    try:
+        with transaction.atomic():
+            issue.save()
+            AuditEntry.record(actor=by, action="bond.issued", obj=issue)
+    except IntegrityError:
+        return BondIssue.objects.get(offering=offering)
+    return issue
+
+
+def coupon_run(
+    *,
+    offering: Offering,
+    payment_date: datetime.date,
+    by=None,
+    today: datetime.date | None = None,
+) -> CouponRun:
+    """Pay the coupon falling on ``payment_date`` to every holder's wallet.
+
+    Idempotent: a run for a date already paid posts nothing and returns the first run (the
+    unique constraint on offering and date settles two runs started at once). Refused with
+    CouponRunRefused when no coupon of the bond is paid on that date, when the date has not
+    come yet, or when the bond is not issued."""
+    existing = CouponRun.objects.filter(offering=offering, payment_date=payment_date).first()
+    if existing is not None:
+        return existing
+    today = today or timezone.localdate()
+    issue = BondIssue.objects.filter(offering=offering).select_related("offering").first()
+    if issue is None:
+        raise CouponRunRefused(_("This bond has not been issued yet."))
+    periods = issue.periods()
+    period = next((p for p in periods if p.payment_date == payment_date), None)
+    if period is None:
+        raise CouponRunRefused(
+            _("No coupon of this bond is paid on %(date)s. Coupon dates: %(dates)s.")
+            % {
+                "date": payment_date.isoformat(),
+                "dates": ", ".join(p.payment_date.isoformat() for p in periods),
+            }
+        )
+    if payment_date > today:
+        raise CouponRunRefused(_("A coupon is paid on its payment date, not before."))
+    try:
+        with transaction.atomic():
+            BondIssue.objects.select_for_update().get(pk=issue.pk)
+            existing = CouponRun.objects.filter(
+                offering=offering, payment_date=payment_date
+            ).first()
+            if existing is not None:
+                return existing
+            holdings = [(k, u) for k, u in _bond_units(offering) if u > 0]
+            # The coupon on all outstanding bonds, computed exactly and rounded once (half-up),
+            # then split by bonds held with the largest remainder: the parts add up to what the
+            # issuer pays, to the minor unit.
+            units = sum(u for _k, u in holdings)
+            total = issue.periods(units=units)[periods.index(period)].coupon
+            distribution = _distribute(
+                offering=offering,
+                kind=Distribution.Kind.COUPON,
+                source_key=f"coupon:{offering.pk}:{payment_date.isoformat()}",
+                paid_on=payment_date,
+                income=total,
+                principal=Money.zero(offering.currency),
+                source=services.external_account(offering.currency),
+                holdings=holdings,
+                memo=f"coupon {payment_date} of bond {offering.pk}",
+            )
+            run = CouponRun.objects.create(
+                offering=offering,
+                payment_date=payment_date,
+                accrual_start=period.accrual_start,
+                accrual_end=period.accrual_end,
+                total=total.amount,
+                currency=offering.currency,
+                holders=len(holdings),
+                distribution=distribution,
+                started_by=by,
+            )
+            AuditEntry.record(
+                actor=by, action="bond.coupon_run", obj=run, data={"total": str(total.amount)}
+            )
+    except IntegrityError:
+        existing = CouponRun.objects.filter(offering=offering, payment_date=payment_date).first()
+        if existing is None:
+            raise
+        return existing
+    return run
+
+
+def bond_redeem(*, offering: Offering, by=None, today: datetime.date | None = None) -> BondIssue:
+    """Repay 100% of face to every holder on the (adjusted) maturity date. Idempotent.
+
+    The last coupon is paid first if its run has not happened yet."""
+    today = today or timezone.localdate()
+    issue = BondIssue.objects.filter(offering=offering).select_related("offering").first()
+    if issue is None:
+        raise CouponRunRefused(_("This bond has not been issued yet."))
+    if issue.redeemed_on is not None:
+        return issue
+    periods = issue.periods()
+    redemption = bond_redemption(periods)
+    if today < redemption.payment_date:
+        raise CouponRunRefused(
+            _("The bond is redeemed on %(date)s.") % {"date": redemption.payment_date.isoformat()}
+        )
+    with transaction.atomic():
+        issue = BondIssue.objects.select_for_update().select_related("offering").get(pk=issue.pk)
+        if issue.redeemed_on is not None:
+            return issue
+        for period in periods:
+            coupon_run(offering=offering, payment_date=period.payment_date, by=by, today=today)
+        holdings = [(k, u) for k, u in _bond_units(offering) if u > 0]
+        units = sum(u for _k, u in holdings)
+        _distribute(
+            offering=offering,
+            kind=Distribution.Kind.REDEMPTION,
+            source_key=f"redemption:{offering.pk}",
+            paid_on=redemption.payment_date,
+            income=Money.zero(offering.currency),
+            principal=Money(offering.face_value * units, offering.currency),
+            source=services.external_account(offering.currency),
+            holdings=holdings,
+            memo=f"redemption of bond {offering.pk}",
+        )
+        issue.redeemed_on = redemption.payment_date
+        issue.save(update_fields=["redeemed_on"])
+        AuditEntry.record(actor=by, action="bond.redeemed", obj=issue)
+    return issue
+
+
+@dataclass(frozen=True)
+class IssuerPayment:
+    """A payment an issuer owes: a coupon or the redemption, and whether it was made."""
+
+    payment_date: datetime.date
+    kind: str  # "coupon" or "redemption"
+    amount: Money
+    paid: bool
+
+
+def bond_payments_due(issue: BondIssue) -> list[IssuerPayment]:
+    """Everything the issuer pays over the life of the bond, in date order."""
+    periods = issue.periods()
+    paid_dates = set(
+        CouponRun.objects.filter(offering=issue.offering_id).values_list("payment_date", flat=True)
+    )
+    result = [
+        IssuerPayment(p.payment_date, "coupon", p.coupon, p.payment_date in paid_dates)
+        for p in periods
+    ]
+    redemption = bond_redemption(periods)
+    result.append(
+        IssuerPayment(
+            redemption.payment_date, "redemption", redemption.amount, issue.redeemed_on is not None
+        )
+    )
+    return result
+
+
+# --- Revenue share ----------------------------------------------------------------------------
+
+
+def revenue_report_submit(
+    *,
+    offering: Offering,
+    period_start: datetime.date,
+    period_end: datetime.date,
+    revenue: Decimal | None,
+    document,
+    by,
+) -> RevenueReport:
+    """Record the revenue of a period and the investors' share due on it: revenue x share,
+    rounded half-up, until the total due reaches the cap (cap multiple x amount invested).
+
+    Refused with RevenueReportRefused: a missing or negative figure, no document, a period
+    ending before it starts, a period already reported, an offering that is not a disbursed
+    revenue share."""
+    if offering.instrument != Instrument.REVENUE_SHARE:
+        raise RevenueReportRefused(_("Only a revenue share takes revenue reports."))
+    if offering.status != Offering.Status.DISBURSED:
+        raise RevenueReportRefused(_("Revenue is reported once the money has been disbursed."))
+    if revenue is None or revenue == "":
+        raise RevenueReportRefused(
+            _("Enter the revenue for the period (0 if there was none); it cannot be left out.")
+        )
+    if not isinstance(revenue, Decimal) or not revenue.is_finite():
+        raise RevenueReportRefused(_("Enter the revenue as a number."))
+    if revenue < 0:
+        raise RevenueReportRefused(
+            _("Revenue cannot be negative. Report a loss as 0 and explain it in the document.")
+        )
+    if Money(revenue, offering.currency).quantize() != Money(revenue, offering.currency):
+        raise RevenueReportRefused(_("Use whole minor units of the currency."))
+    if not document:
+        raise RevenueReportRefused(_("Attach a document supporting the figure."))
+    if period_start is None or period_end is None or period_end < period_start:
+        raise RevenueReportRefused(_("The period must end on or after the day it starts."))
+    with transaction.atomic():
+        Offering.objects.select_for_update().get(pk=offering.pk)
+        if RevenueReport.objects.filter(
+            offering=offering, period_start=period_start, period_end=period_end
+        ).exists():
+            raise RevenueReportRefused(_("This period has already been reported."))
+        invested = sum((amount for _k, amount in holdings_of(offering)), Decimal("0"))
+        cap = Money(invested * offering.cap_multiple, offering.currency).quantize()
+        already = RevenueReport.objects.filter(offering=offering).aggregate(s=Sum("share_due"))[
+            "s"
+        ] or Decimal("0")
+        share = Money(revenue * offering.revenue_share, offering.currency).quantize()
+        room = max(cap.amount - already, Decimal("0"))
+        due = min(share.amount, room)
+        report = RevenueReport.objects.create(
+            offering=offering,
+            period_start=period_start,
+            period_end=period_end,
+            revenue=revenue,
+            currency=offering.currency,
+            document=document,
+            share_due=due,
+            cap_reached=already + due >= cap.amount,
+            status=RevenueReport.Status.DUE if due else RevenueReport.Status.NOTHING_DUE,
+            submitted_by=by,
+        )
+        AuditEntry.record(
+            actor=by, action="revenue.reported", obj=report, data={"share_due": str(due)}
+        )
+    return report
+
+
+def revenue_share_pay(
+    *, report: RevenueReport, amount: Money, received_on: datetime.date, by=None
+) -> RevenueReport:
+    """Distribute money the entrepreneur paid against a report's share; beyond what is still
+    due it is held as excess. Wrong currency is refused with the reason."""
+    if amount.currency != report.currency:
+        raise RevenueReportRefused(
+            _("This payment is in %(paid)s but the share is due in %(due)s.")
+            % {"paid": amount.currency, "due": report.currency}
+        )
+    if amount.amount <= 0 or amount.quantize() != amount:
+        raise RevenueReportRefused(_("Enter an amount above zero."))
+    with transaction.atomic():
+        report = (
+            RevenueReport.objects.select_for_update().select_related("offering").get(pk=report.pk)
+        )
+        offering = report.offering
+        number = Distribution.objects.filter(source_key__startswith=f"revenue:{report.pk}:").count()
+        to_share = min(amount.amount, report.share_due - report.share_paid)
+        excess = amount.amount - to_share
+        source = services.external_account(report.currency)
+        key = f"revenue:{report.pk}:{number + 1}"
+        if to_share:
+            _distribute(
+                offering=offering,
+                kind=Distribution.Kind.REVENUE_SHARE,
+                source_key=key,
+                paid_on=received_on,
+                income=Money(to_share, report.currency),
+                principal=Money.zero(report.currency),
+                source=source,
+                memo=f"revenue share of report {report.pk}",
+            )
+            report.share_paid += to_share
+        if excess:
+            held = Money(excess, report.currency)
+            post_transaction(
+                idempotency_key=f"{key}:excess",
+                kind="returns.excess_held",
+                legs=[(source, -held), (excess_account(offering), held)],
+                memo=f"revenue report {report.pk}: more than the share due, held for review",
+            )
+        if report.share_paid >= report.share_due:
+            report.status = RevenueReport.Status.PAID
+        report.save(update_fields=["share_paid", "status"])
+    return report
+
+
+# --- Wallet -----------------------------------------------------------------------------------
+
+
+def wallet_balances(user) -> list[Money]:
+    accounts = Account.objects.filter(kind=Account.Kind.INVESTOR_WALLET, user=user).order_by(
+        "currency"
+    )
+    from .ledger import balances
+
+    return [b for b in balances(accounts).values() if b.amount] if accounts else []
+
+
+def _reinvest_method() -> str:
+    # A "wallet" method (no fee, no bank reference) is proposed for Pledge.Method; until then
+    # a bank-transfer pledge carries no fee and its reference is simply never used.
+    return "wallet" if "wallet" in Pledge.Method.values else Pledge.Method.BANK_TRANSFER
+
+
+def _pledge_pay_from_wallet(pledge: Pledge) -> Pledge:
+    """Pay a pending pledge from the investor's wallet: wallet -> escrow, pledge paid.
+
+    Proposed to move to finance/services.py as ``pledge_pay_from_wallet`` (see the report);
+    it follows pledge_mark_paid step for step, with the wallet instead of a provider."""
+    with transaction.atomic():
+        pledge = Pledge.objects.select_for_update().select_related("offering").get(pk=pledge.pk)
+        if pledge.status == Pledge.Status.PAID:
+            return pledge
+        if pledge.status != Pledge.Status.PENDING:
+            raise WalletRefused(_("This pledge can no longer be paid."))
+        total = pledge.total_due.quantize()
+        fee = Money(pledge.fee, pledge.currency).quantize()
+        post_transaction(
+            idempotency_key=f"pledge:{pledge.pk}:wallet",
+            kind="pledge.wallet_payment",
+            legs=[
+                (services.wallet_account(pledge.investor, pledge.currency), -total),
+                (services.escrow_account(pledge.offering), total - fee),
+                *([(services.fees_account(pledge.currency), fee)] if fee.amount else []),
+            ],
+            memo=f"pledge {pledge.pk} paid from the wallet",
+        )
+        pledge.status = Pledge.Status.PAID
+        pledge.paid_at = timezone.now()
+        pledge.save(update_fields=["status", "paid_at"])
+        AuditEntry.record(
+            actor=pledge.investor,
+            action="pledge.paid",
+            obj=pledge,
+            from_state="pending",
+            to_state="paid",
+            reason="paid from wallet",
+        )
+        if pledge.offering.instrument == Instrument.DONATION_MATCHING:
+            services._allocate_matching(pledge)
+        services.project_refresh_funding(pledge.offering.project_id)
+    return pledge
+
+
+def wallet_reinvest(
+    *, investor, offering: Offering, amount: Decimal, idempotency_key: str
+) -> Pledge:
+    """Pledge ``amount`` to an open offering and pay it from the wallet, in one step.
+
+    All or nothing: a wallet that does not hold enough leaves no pledge behind. Raises
+    WalletRefused or services.PledgeRefused/OfferingBusy with a message to show."""
+    if not isinstance(amount, Decimal) or not amount.is_finite() or amount <= 0:
+        raise WalletRefused(_("Enter an amount greater than zero."))
+    wallet = services.wallet_account(investor, offering.currency)
+    if balance(wallet).amount < amount:
+        raise WalletRefused(
+            _("Your %(currency)s wallet holds %(held)s.")
+            % {"currency": offering.currency, "held": balance(wallet).format("en")}
+        )
+    with transaction.atomic():
+        pledge = services.pledge_create(
+            offering=offering,
+            investor=investor,
+            amount=amount,
+            method=_reinvest_method(),
+            idempotency_key=idempotency_key,
+        )
+        try:
+            return _pledge_pay_from_wallet(pledge)
+        except services.FinanceError as error:
+            from .ledger import InsufficientFunds
+
+            if isinstance(error, InsufficientFunds):
+                raise WalletRefused(_("Your wallet no longer holds enough.")) from error
+            raise
+
+
+def bank_account_register(
+    *, user, holder_name: str, iban: str, currency: str, bic: str = ""
+) -> BankAccountRegistration:
+    from stdnum import iban as iban_check
+
+    holder_name = holder_name.strip()
+    number = iban.replace(" ", "").upper()
+    if not holder_name:
+        raise WalletRefused(_("Enter the name of the account holder."))
+    if number[:2].isalpha() and not iban_check.is_valid(number):
+        raise WalletRefused(_("This IBAN is not valid; check it against your bank statement."))
+    if not 5 <= len(number) <= 34:
+        raise WalletRefused(_("Enter the account number."))
+    account, _created = BankAccountRegistration.objects.update_or_create(
+        user=user,
+        iban=number,
+        defaults={
+            "holder_name": holder_name[:140],
+            "bic": bic.strip().upper()[:11],
+            "currency": Money.zero(currency).currency,
+            "is_active": True,
+        },
+    )
+    return account
+
+
+def card_payout_possible(user, currency: str) -> bool:
+    """A withdrawal can go back to a card the investor paid with in that currency."""
+    return Payment.objects.filter(
+        pledge__investor=user,
+        provider="stripe",
+        currency=currency,
+        status=Payment.Status.SUCCEEDED,
+    ).exists()
+
+
+def payout_request(
+    *,
+    investor,
+    amount: Money,
+    destination: str,
+    idempotency_key: str,
+    bank_account: BankAccountRegistration | None = None,
+) -> PayoutRequest:
+    """Ask to withdraw from the wallet; the amount is set aside until staff approve."""
+    existing = PayoutRequest.objects.filter(
+        investor=investor, idempotency_key=idempotency_key
+    ).first()
+    if existing is not None:
+        return existing
+    if amount.amount <= 0 or amount.quantize() != amount:
+        raise WalletRefused(_("Enter an amount greater than zero."))
+    if destination == PayoutRequest.Destination.CARD:
+        if not card_payout_possible(investor, amount.currency):
+            raise WalletRefused(
+                _("No card payment in this currency to return to; register a bank account.")
+            )
+        bank_account = None
+    elif destination == PayoutRequest.Destination.BANK:
+        if bank_account is None or bank_account.user_id != investor.pk:
+            raise WalletRefused(_("Choose one of your registered bank accounts."))
+    else:
+        raise WalletRefused(_("Choose where the money goes."))
+    from .ledger import InsufficientFunds
+
+    try:
+        with transaction.atomic():
+            payout = PayoutRequest.objects.create(
+                investor=investor,
+                amount=amount.amount,
+                currency=amount.currency,
+                destination=destination,
+                bank_account=bank_account,
+                idempotency_key=idempotency_key,
+            )
+            post_transaction(
+                idempotency_key=f"payout:{payout.pk}:hold",
+                kind="payout.requested",
+                legs=[
+                    (services.wallet_account(investor, amount.currency), -amount),
+                    (payout_hold_account(investor, amount.currency), amount),
+                ],
+            )
+            AuditEntry.record(
+                actor=investor, action="payout.requested", obj=payout, to_state="requested"
+            )
+    except InsufficientFunds as error:
+        raise WalletRefused(
+            _("Your wallet holds %(held)s.") % {"held": error.balance.format("en")}
+        ) from error
+    return payout
+
+
+def payout_approve(*, payout: PayoutRequest, by) -> PayoutRequest:
+    """One staff approval pays the withdrawal out. Idempotent."""
+    if not getattr(by, "is_staff", False):
+        raise WalletRefused(_("Only staff approve withdrawals."))
+    if by.pk == payout.investor_id:
+        raise WalletRefused(_("Nobody approves their own withdrawal."))
+    with transaction.atomic():
+        payout = (
+            PayoutRequest.objects.select_for_update().select_related("investor").get(pk=payout.pk)
+        )
+        if payout.status == PayoutRequest.Status.APPROVED:
+            return payout
+        if payout.status != PayoutRequest.Status.REQUESTED:
+            raise WalletRefused(_("This withdrawal was already decided."))
+        post_transaction(
+            idempotency_key=f"payout:{payout.pk}:paid",
+            kind="payout.paid",
+            legs=[
+                (payout_hold_account(payout.investor, payout.currency), -payout.money),
+                (services.external_account(payout.currency), payout.money),
+            ],
+            created_by=by,
+        )
+        payout.status = PayoutRequest.Status.APPROVED
+        payout.decided_by = by
+        payout.decided_at = timezone.now()
+        payout.save(update_fields=["status", "decided_by", "decided_at"])
+        AuditEntry.record(
+            actor=by,
+            action="payout.approved",
+            obj=payout,
+            from_state="requested",
+            to_state="approved",
+        )
+    return payout
+
+
+def payout_reject(*, payout: PayoutRequest, by, reason: str) -> PayoutRequest:
+    """Staff refuse a withdrawal: the amount set aside goes back to the wallet."""
+    if not getattr(by, "is_staff", False):
+        raise WalletRefused(_("Only staff decide on withdrawals."))
+    with transaction.atomic():
+        payout = (
+            PayoutRequest.objects.select_for_update().select_related("investor").get(pk=payout.pk)
+        )
+        if payout.status == PayoutRequest.Status.REJECTED:
+            return payout
+        if payout.status != PayoutRequest.Status.REQUESTED:
+            raise WalletRefused(_("This withdrawal was already decided."))
+        post_transaction(
+            idempotency_key=f"payout:{payout.pk}:returned",
+            kind="payout.rejected",
+            legs=[
+                (payout_hold_account(payout.investor, payout.currency), -payout.money),
+                (services.wallet_account(payout.investor, payout.currency), payout.money),
+            ],
+            created_by=by,
+        )
+        payout.status = PayoutRequest.Status.REJECTED
+        payout.decided_by = by
+        payout.decided_at = timezone.now()
+        payout.reason = reason[:200]
+        payout.save(update_fields=["status", "decided_by", "decided_at", "reason"])
+        AuditEntry.record(actor=by, action="payout.rejected", obj=payout, reason=reason)
+    return payout
+
+
+# --- At disbursement --------------------------------------------------------------------------
+
+
+def returns_fix_at_disbursement(*, offering: Offering, by=None):
+    """What a disbursed offering needs before returns can flow: a loan's schedule, a bond's
+    issue. Nothing for donations and revenue shares. Idempotent; for the lead's
+    disbursement_approve (on commit) and the daily safety-net task."""
+    if offering.instrument == Instrument.LOAN:
+        return loan_fix_schedule(offering=offering, by=by)
+    if offering.instrument == Instrument.BOND:
+        return bond_issue(offering=offering, by=by)
+    return None

@@ -1,0 +1,138 @@
+"""Scheduled money work: coupon runs and redemptions on their dates, repayment due-date
+checks, schedules missing after a disbursement, and expiring unpaid pledges.
+
+Tasks take primary keys and ISO dates, never model instances; each is idempotent (the
+services it calls are), so Beat firing twice or a retry after a lost acknowledgement moves
+no money twice. ``BEAT_SCHEDULE`` is merged into ``CELERY_BEAT_SCHEDULE`` by the settings.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+
+from celery import shared_task
+from celery.schedules import crontab
+from django.db import OperationalError
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+# Only database hiccups are worth retrying; a refused operation would be refused again.
+TRANSIENT = (OperationalError, ConnectionError, TimeoutError)
+
+
+def _day(value: str | None) -> datetime.date:
+    return datetime.date.fromisoformat(value) if value else timezone.localdate()
+
+
+@shared_task(
+    name="finance.tasks.coupon_run_offering",
+    queue="payments",
+    autoretry_for=TRANSIENT,
+    max_retries=5,
+    retry_backoff=True,
+)
+def coupon_run_offering(offering_id: int, payment_date: str) -> int:
+    """Pay one coupon of one bond; returns the id of the coupon run."""
+    from .offerings import Offering
+    from .returns_services import coupon_run
+
+    offering = Offering.objects.get(pk=offering_id)
+    run = coupon_run(offering=offering, payment_date=datetime.date.fromisoformat(payment_date))
+    return run.pk
+
+
+@shared_task(name="finance.tasks.coupon_runs_due", queue="payments")
+def coupon_runs_due(today: str | None = None) -> int:
+    """Enqueue every coupon whose payment date has come and that has not been paid, and the
+    redemption of every bond past maturity. Returns how many runs were enqueued."""
+    from .returns import BondIssue, CouponRun
+
+    day = _day(today)
+    enqueued = 0
+    for issue in BondIssue.objects.filter(redeemed_on__isnull=True).select_related("offering"):
+        done = set(
+            CouponRun.objects.filter(offering=issue.offering_id).values_list(
+                "payment_date", flat=True
+            )
+        )
+        periods = issue.periods()
+        for period in periods:
+            if period.payment_date <= day and period.payment_date not in done:
+                coupon_run_offering.delay(issue.offering_id, period.payment_date.isoformat())
+                enqueued += 1
+        if periods[-1].payment_date <= day:
+            bond_redeem_offering.delay(issue.offering_id, day.isoformat())
+    return enqueued
+
+
+@shared_task(
+    name="finance.tasks.bond_redeem_offering",
+    queue="payments",
+    autoretry_for=TRANSIENT,
+    max_retries=5,
+    retry_backoff=True,
+)
+def bond_redeem_offering(offering_id: int, today: str | None = None) -> None:
+    from .offerings import Offering
+    from .returns_services import bond_redeem
+
+    bond_redeem(offering=Offering.objects.get(pk=offering_id), today=_day(today))
+
+
+@shared_task(name="finance.tasks.repayments_check_due", autoretry_for=TRANSIENT, max_retries=3)
+def repayments_check_due(today: str | None = None) -> int:
+    """Mark installments past their due date and unpaid as late (once each)."""
+    from .returns_services import installments_mark_late
+
+    return installments_mark_late(today=_day(today))
+
+
+@shared_task(name="finance.tasks.returns_fix_missing", autoretry_for=TRANSIENT, max_retries=3)
+def returns_fix_missing() -> int:
+    """Safety net: a disbursed loan without a schedule, or bond without an issue, gets one."""
+    from .offerings import Instrument, Offering
+    from .returns_services import ReturnsError, returns_fix_at_disbursement
+
+    fixed = 0
+    missing = Offering.objects.filter(status=Offering.Status.DISBURSED).filter(
+        instrument__in=(Instrument.LOAN, Instrument.BOND),
+        loan_schedules__isnull=True,
+        bond_issue__isnull=True,
+    )
+    for offering in missing:
+        try:
+            returns_fix_at_disbursement(offering=offering)
+            fixed += 1
+        except ReturnsError as error:
+            # Terms that make no schedule need a person: the audit log and the log say so.
+            logger.warning("offering %s: %s", offering.pk, error)
+    return fixed
+
+
+@shared_task(name="finance.tasks.pledges_expire", autoretry_for=TRANSIENT, max_retries=3)
+def pledges_expire() -> int:
+    from .services import pledges_expire_due
+
+    return pledges_expire_due()
+
+
+BEAT_SCHEDULE = {
+    "finance-pledges-expire": {
+        "task": "finance.tasks.pledges_expire",
+        "schedule": crontab(minute="*/10"),
+    },
+    "finance-returns-fix-missing": {
+        "task": "finance.tasks.returns_fix_missing",
+        "schedule": crontab(hour=5, minute=30),
+    },
+    "finance-coupon-runs-due": {
+        "task": "finance.tasks.coupon_runs_due",
+        "schedule": crontab(hour=6, minute=0),
+    },
+    "finance-repayments-check-due": {
+        "task": "finance.tasks.repayments_check_due",
+        "schedule": crontab(hour=6, minute=30),
+    },
+}

@@ -1,0 +1,21 @@
+"""Returns pages; included by portal/urls.py under the language prefix."""
+
+from django.urls import path
+
+from . import views_returns as views
+
+app_name = "returns"
+
+urlpatterns = [
+    path("portfolio/", views.portfolio, name="portfolio"),
+    path("portfolio/transactions.csv", views.transactions_export, name="transactions_csv"),
+    path("wallet/", views.wallet, name="wallet"),
+    path("wallet/reinvest/", views.wallet_reinvest, name="wallet_reinvest"),
+    path("wallet/withdraw/", views.wallet_withdraw, name="wallet_withdraw"),
+    path("wallet/bank-accounts/", views.bank_account_add, name="bank_account_add"),
+    path("loans/<int:pk>/", views.loan_detail, name="loan"),
+    path("loans/<int:pk>/repayments/", views.loan_repayment_record, name="loan_repayment"),
+    path("bonds/<int:pk>/", views.bond_detail, name="bond"),
+    path("payouts/review/", views.payouts_review, name="payouts_review"),
+    path("payouts/<int:pk>/decide/", views.payout_decide, name="payout_decide"),
+]

@@ -1,0 +1,172 @@
+"""The returns pages: portfolio, CSV export, wallet (reinvest, withdraw), the loan page with
+days late, the issuer's bond page, staff approving withdrawals, and the dashboard panels.
+
+The lead includes finance.urls_returns in portal/urls.py; until then these tests mount it
+themselves (this module is the URLconf)."""
+
+import datetime
+import importlib
+from decimal import Decimal
+
+import pytest
+from django.conf.urls.i18n import i18n_patterns
+from django.urls import include, path
+
+from finance import returns_services as rs
+from finance.money import Money
+from finance.returns import PayoutRequest
+from portal.urls import urlpatterns as portal_urlpatterns
+from tests.factories import MembershipFactory, UserFactory
+from tests.finance.builders import make_offering
+from tests.finance.test_returns import START, funded_bond, funded_loan, staff, wallet
+
+urlpatterns = [
+    *portal_urlpatterns[:-1],
+    *i18n_patterns(path("", include("finance.urls_returns")), prefix_default_language=True),
+    portal_urlpatterns[-1],
+]
+
+pytestmark = pytest.mark.urls(__name__)
+D = Decimal
+
+
+@pytest.fixture
+def paid_bond(db):
+    offering, holders = funded_bond()
+    rs.bond_issue(offering=offering, issue_date=START)
+    day = datetime.date(2025, 7, 15)
+    rs.coupon_run(offering=offering, payment_date=day, today=day)
+    return offering, holders
+
+
+def test_portfolio_page_shows_holdings_charts_and_xirr(client, paid_bond):
+    offering, holders = paid_bond
+    client.force_login(holders[0])
+    response = client.get("/en/portfolio/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert offering.title in body
+    assert body.count("<svg") == 4
+    assert "data-xirr" in body
+
+
+def test_portfolio_costs_the_same_queries_for_more_holdings(
+    client, paid_bond, django_assert_max_num_queries
+):
+    _offering, holders = paid_bond
+    person = holders[0]
+    client.force_login(person)
+    client.get("/en/portfolio/")
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as one:
+        client.get("/en/portfolio/")
+    for _ in range(3):
+        other, _people = funded_bond()
+        rs.bond_issue(offering=other, issue_date=START)
+        from tests.finance.test_returns import fund
+
+        fund(make_offering(title="Another"), ["20"], investors=[person])
+    with django_assert_max_num_queries(len(one) + 6):
+        # a bond holding computes its coupons in Python: no query per holding
+        client.get("/en/portfolio/")
+
+
+def test_csv_export_downloads(client, paid_bond):
+    _offering, holders = paid_bond
+    client.force_login(holders[0])
+    response = client.get("/en/portfolio/transactions.csv")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert "attachment" in response["Content-Disposition"]
+    assert b"returns.coupon" in response.content
+
+
+def test_wallet_reinvest_and_withdraw(client, paid_bond):
+    _offering, holders = paid_bond
+    person = holders[2]  # 12.50 USD
+    target = make_offering(title="Solar pumps", target=D("1000"), min_ticket=D("5"))
+    client.force_login(person)
+    page = client.get("/en/wallet/")
+    assert page.status_code == 200 and "Solar pumps" in page.content.decode()
+    response = client.post(
+        "/en/wallet/reinvest/", {"offering": target.pk, "amount": "5.00", "key": "r1"}
+    )
+    assert response.status_code == 302
+    assert wallet(person).amount == D("7.50")
+    client.post(
+        "/en/wallet/bank-accounts/",
+        {"holder_name": "Ana", "iban": "DE89370400440532013000", "currency": "USD"},
+    )
+    account = person.bank_accounts.get()
+    client.post(
+        "/en/wallet/withdraw/",
+        {
+            "amount": "7.50",
+            "currency": "USD",
+            "destination": "bank",
+            "bank_account": account.pk,
+            "key": "w1",
+        },
+    )
+    payout = PayoutRequest.objects.get(investor=person)
+    assert wallet(person).amount == 0
+    reviewer = staff()
+    client.force_login(reviewer)
+    assert client.get("/en/payouts/review/").status_code == 200
+    client.post(f"/en/payouts/{payout.pk}/decide/", {"decision": "approve"})
+    payout.refresh_from_db()
+    assert payout.status == PayoutRequest.Status.APPROVED
+
+
+def test_loan_page_shows_schedule_repayments_and_days_late(client, db):
+    offering, lenders = funded_loan()
+    schedule = rs.loan_fix_schedule(offering=offering, start_date=START)
+    first = schedule.installments.get(number=1)
+    rs.repayment_record(
+        offering=offering,
+        amount=Money(first.payment + D("3.00"), "USD"),
+        received_on=first.due_date + datetime.timedelta(days=4),
+        idempotency_key="v1",
+    )
+    client.force_login(offering.project.owner)
+    body = client.get(f"/en/loans/{offering.pk}/").content.decode()
+    assert 'data-installment="1" data-status="paid_late"' in body
+    assert "data-excess" in body
+    client.force_login(UserFactory())
+    assert client.get(f"/en/loans/{offering.pk}/").status_code == 404
+    # Staff record a repayment in the wrong currency: refused with the reason.
+    client.force_login(staff())
+    response = client.post(
+        f"/en/loans/{offering.pk}/repayments/",
+        {"amount": "10", "currency": "EUR", "received_on": "2025-03-15", "key": "x"},
+        follow=True,
+    )
+    assert "in EUR but the loan is repaid in USD" in response.content.decode()
+
+
+def test_issuer_bond_page_shows_what_is_due(client, paid_bond):
+    offering, _holders = paid_bond
+    member = MembershipFactory(organization=offering.issuer).user
+    client.force_login(member)
+    body = client.get(f"/en/bonds/{offering.pk}/").content.decode()
+    assert 'data-kind="redemption"' in body and 'data-paid="1"' in body
+    client.force_login(UserFactory())
+    assert client.get(f"/en/bonds/{offering.pk}/").status_code == 404
+
+
+def test_dashboard_panels_render(client, paid_bond, monkeypatch):
+    from portal import registry
+
+    # Register into copies so that the rest of the session keeps the site's own registry.
+    monkeypatch.setattr(registry, "_panels", dict(registry._panels))
+    monkeypatch.setattr(registry, "_menu", dict(registry._menu))
+    import finance.returns_dashboards as dashboards
+
+    importlib.reload(dashboards)
+    _offering, holders = paid_bond
+    client.force_login(holders[0])
+    response = client.get("/en/dashboard/", follow=True)
+    assert response.status_code == 200
+    assert "/en/portfolio/" in response.content.decode()
