@@ -46,6 +46,8 @@ def project_offerings(request, project) -> str:
         )
         .order_by("closes_at")
     )
+    if not offerings:
+        return ""
     return render_to_string(
         "finance/fragments/project_offerings.html",
         {"offerings": offerings, "project": project},

@@ -21,6 +21,7 @@ from functools import wraps
 
 from django.contrib.auth.mixins import AccessMixin
 from django.contrib.auth.views import redirect_to_login
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 
 from .models import Membership, Organization
@@ -47,18 +48,29 @@ def memberships(user) -> list[Membership]:
         return []
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is None:
-        cached = list(
-            Membership.objects.filter(user=user)
-            .select_related("organization", "organization__territory")
-            .order_by("organization__name")
-        )
+        # Every signed-in page needs the roles; keep them in the shared cache
+        # until a membership or organization of this person changes.
+        key = memberships_cache_key(user.pk)
+        cached = cache.get(key)
+        if cached is None:
+            cached = list(
+                Membership.objects.filter(user=user)
+                .select_related("organization", "organization__territory")
+                .order_by("organization__name")
+            )
+            cache.set(key, cached, timeout=600)
         setattr(user, _CACHE_ATTR, cached)
     return cached
+
+
+def memberships_cache_key(user_id: int) -> str:
+    return f"portal:memberships:{user_id}"
 
 
 def forget_memberships(user) -> None:
     if hasattr(user, _CACHE_ATTR):
         delattr(user, _CACHE_ATTR)
+    cache.delete(memberships_cache_key(user.pk))
 
 
 def roles_of(user) -> frozenset[Role]:

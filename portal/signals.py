@@ -1,9 +1,26 @@
 from allauth.account.signals import user_logged_in
+from django.core.cache import cache
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from .permissions import forget_memberships
+from .models import Membership, Organization
+from .permissions import forget_memberships, memberships_cache_key
 
 
 @receiver(user_logged_in)
 def reset_cached_roles(sender, request, user, **kwargs):
     forget_memberships(user)
+
+
+@receiver(post_save, sender=Membership)
+@receiver(post_delete, sender=Membership)
+def forget_cached_roles(sender, instance, **kwargs):
+    cache.delete(memberships_cache_key(instance.user_id))
+
+
+@receiver(post_save, sender=Organization)
+def forget_cached_roles_of_members(sender, instance, **kwargs):
+    # The organization's kind or territory decides its members' roles.
+    cache.delete_many(
+        [memberships_cache_key(pk) for pk in instance.memberships.values_list("user_id", flat=True)]
+    )

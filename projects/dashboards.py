@@ -55,6 +55,8 @@ register_panel(DashboardPanel("projects.following", Role.INVESTOR,
                               "projects/panels/following.html", investor_following, order=30))
 register_panel(DashboardPanel("projects.queue", Role.REVIEWER, "projects/panels/reviewer.html",
                               reviewer_queue, order=10))
+register_menu_entry(MenuEntry("projects.catalogue", _("Projects"), "projects:catalogue",
+                              order=10))
 register_menu_entry(MenuEntry("projects.mine", _("My projects"), "projects:my_projects",
                               roles=frozenset({Role.ENTREPRENEUR, Role.LOCAL_GOVERNMENT}),
                               anonymous=False, order=20))

@@ -7,6 +7,7 @@ import secrets
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -17,6 +18,23 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import Organization, Territory
+
+#: PostgreSQL text-search configuration. Projects are written in five languages,
+#: so no language's stemmer or stop words would suit all of them; 'simple' only
+#: lower-cases. Naming it also makes the vector immutable, which the expression
+#: index on `search_vector()` requires.
+SEARCH_CONFIG = "simple"
+
+
+def search_vector():
+    """Title weighs most, then the summary, then the story."""
+    from django.contrib.postgres.search import SearchVector
+
+    return (
+        SearchVector("title", weight="A", config=SEARCH_CONFIG)
+        + SearchVector("summary", weight="B", config=SEARCH_CONFIG)
+        + SearchVector("story", weight="C", config=SEARCH_CONFIG)
+    )
 
 
 def sector_choices():
@@ -194,6 +212,9 @@ class Project(models.Model):
         indexes = [
             models.Index(fields=["status", "published_at"]),
             models.Index(fields=["territory", "status"]),
+            # Full-text search of the catalogue; created on PostgreSQL only
+            # (migration 0002), SQLite searches without it.
+            GinIndex(search_vector(), name="project_search"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -135,3 +135,25 @@ def test_loan_pledge_sends_to_the_knowledge_test_first_and_passing_unlocks_it(cl
 def test_draft_offering_or_unpublished_project_is_not_found(client, investor):
     offering = make_offering(status="draft")
     assert client.get(f"/en/offerings/{offering.pk}/pledge/").status_code == 404
+
+
+def test_project_page_shows_open_offerings_and_exhausted_matching(
+    client, investor, django_assert_max_num_queries
+):
+    from finance.offerings import MatchingPool
+    from tests.factories import OrganizationFactory
+
+    offering = make_offering()
+    project = offering.project
+    project.slug = "still-for-the-cooperative"
+    project.save()
+    MatchingPool.objects.create(offering=offering, sponsor=OrganizationFactory(name="Estado"),
+                                ratio=1, cap_per_offering=Decimal("100"),
+                                committed=Decimal("100"))
+    MatchingPool.objects.create(offering=offering, sponsor=OrganizationFactory(name="Municipio"),
+                                ratio=1, cap_per_offering=Decimal("500"))
+    with django_assert_max_num_queries(15):
+        html = client.get(f"/en/projects/{project.slug}/").content.decode()
+    assert f"/en/offerings/{offering.pk}/pledge/" in html
+    assert "Matching funds exhausted" in html and "Estado" in html
+    assert "Municipio adds 1 for each 1 you give." in html

@@ -1,0 +1,149 @@
+"""The public side of the catalogue: browsing and filtering projects, the
+project page, territory pages, and following projects and hometowns."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST, require_safe
+
+from portal.models import Territory
+
+from . import selectors, services
+from .filters import SORTS
+from .models import Follow, Project
+
+PAGE_SIZE = 24
+
+
+@require_safe
+def catalogue(request):
+    filterset = selectors.catalogue_filterset(request.GET, user=request.user)
+    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    form = filterset.form
+    return render(
+        request,
+        "projects/catalogue.html",
+        {
+            "filterset": filterset,
+            "form": form,
+            "page_obj": page,
+            "projects": selectors.prepare_cards(page.object_list),
+            "sorts": SORTS,
+            "current_sort": filterset.effective_sort,
+            "has_filters": any(
+                value not in ("", None, [], False)
+                for name, value in getattr(form, "cleaned_data", {}).items()
+                if name != "sort"
+            ),
+        },
+    )
+
+
+@require_safe
+def detail(request, slug: str):
+    page = selectors.project_for_page(slug, user=request.user)
+    return render(
+        request,
+        "projects/project_detail.html",
+        {"page": page, "project": page.project},
+    )
+
+
+@require_safe
+def territory(request, slug: str):
+    page = selectors.territory_for_page(slug, user=request.user)
+    projects = Paginator(page.projects, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "projects/territory_detail.html",
+        {
+            "page": page,
+            "territory": page.territory,
+            "page_obj": projects,
+            "projects": selectors.prepare_cards(projects.object_list),
+        },
+    )
+
+
+@login_required
+@require_safe
+def following(request):
+    projects, territories = selectors.follows_of(request.user)
+    return render(
+        request,
+        "projects/following.html",
+        {"followed_projects": projects, "followed_territories": territories},
+    )
+
+
+def _next_url(request, default: str) -> str:
+    """Back to where the button was pressed, if that is a page of this site."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+def _wants(request, following_now: bool) -> bool:
+    """Whether to follow after this request: the button says so ("follow" or
+    "unfollow", so that a double submit does not undo itself); without a word,
+    it toggles."""
+    action = request.POST.get("action", "")
+    if action in ("follow", "unfollow"):
+        return action == "follow"
+    return not following_now
+
+
+@require_POST
+def follow_project(request, slug: str):
+    if not request.user.is_authenticated:
+        return redirect_to_login(reverse("projects:detail", args=[slug]))
+    # Only published projects can be followed; for anything else the answer
+    # is the same as for a project that does not exist.
+    project = get_object_or_404(Project.objects.published(), slug=slug)
+    following_now = Follow.objects.filter(user=request.user, project=project).exists()
+    if _wants(request, following_now):
+        services.follow(user=request.user, project=project)
+        if not following_now:
+            messages.success(
+                request,
+                _("You follow %(title)s: its news will reach you.") % {"title": project.title},
+            )
+    else:
+        services.unfollow(user=request.user, project=project)
+        if following_now:
+            messages.success(
+                request, _("You no longer follow %(title)s.") % {"title": project.title}
+            )
+    return redirect(_next_url(request, project.get_absolute_url()))
+
+
+@require_POST
+def follow_territory(request, slug: str):
+    page_url = reverse("projects:territory", args=[slug])
+    if not request.user.is_authenticated:
+        return redirect_to_login(page_url)
+    place = get_object_or_404(Territory, slug=slug)
+    following_now = Follow.objects.filter(user=request.user, territory=place).exists()
+    if _wants(request, following_now):
+        services.follow(user=request.user, territory=place)
+        if not following_now:
+            messages.success(
+                request,
+                _("You follow %(place)s: you will hear about new projects there.")
+                % {"place": place.name},
+            )
+    else:
+        services.unfollow(user=request.user, territory=place)
+        if following_now:
+            messages.success(request, _("You no longer follow %(place)s.") % {"place": place.name})
+    return redirect(_next_url(request, page_url))
