@@ -1,0 +1,110 @@
+"""Pledges per second on one offering under 16 concurrent clients, each pledge
+created through the real pledge view and paid with the card provider faked,
+against a minimal view doing one INSERT, measured alternately in one run on
+PostgreSQL. Prints figures; asserts only that the work was done."""
+
+import statistics
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+
+import pytest
+from django.db import connections
+from django.http import HttpResponse
+from django.test import Client
+from django.urls import path
+
+from finance.offerings import Pledge
+from portal import urls as portal_urls
+from portal.models import AuditEntry, User
+from tests.conftest import requires_postgres
+from tests.finance.builders import make_offering, pay
+
+pytestmark = [pytest.mark.perf, requires_postgres, pytest.mark.django_db(transaction=True)]
+
+CLIENTS = 16
+PER_CLIENT = 25  # requests per client per round
+ROUNDS = 3
+
+
+def minimal_insert(request):
+    AuditEntry.objects.create(action="bench.insert", object_type="bench", object_id="0")
+    return HttpResponse("ok")
+
+
+# The portal's own root URLconf (language-prefixed) plus the baseline view.
+urlpatterns = [path("bench/insert/", minimal_insert), *portal_urls.urlpatterns]
+
+
+def run_clients(work) -> float:
+    """Run `work(client_index, request_index)` from CLIENTS threads; return seconds."""
+    barrier = threading.Barrier(CLIENTS)
+
+    def client_loop(index):
+        barrier.wait()
+        try:
+            for number in range(PER_CLIENT):
+                work(index, number)
+        finally:
+            connections.close_all()
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
+        list(pool.map(client_loop, range(CLIENTS)))
+    return time.perf_counter() - started
+
+
+@pytest.mark.urls(__name__)
+def test_pledges_per_second_against_a_minimal_insert():
+    total = CLIENTS * PER_CLIENT * ROUNDS
+    offering = make_offering(
+        target=Decimal(total * 10), hard_cap=Decimal(total * 10), min_ticket=Decimal("10")
+    )
+    investors = User.objects.bulk_create(
+        User(email=f"bench{i}@example.org", verification_tier="enhanced") for i in range(CLIENTS)
+    )
+    clients = []
+    for investor in investors:
+        client = Client()
+        client.force_login(investor)
+        clients.append(client)
+
+    def pledge_and_pay(index, number, round_number):
+        response = clients[index].post(
+            f"/en/offerings/{offering.pk}/pledge/",
+            {
+                "amount": "10",
+                "method": "card",
+                "confirm": "1",
+                "key": f"bench-{round_number}-{index}-{number}",
+            },
+        )
+        assert response.status_code == 302, response.status_code
+        pledge_id = int(response["Location"].rstrip("/").rsplit("/", 1)[1])
+        pay(Pledge.objects.get(pk=pledge_id))
+
+    def insert(index, number):
+        assert clients[index].get("/bench/insert/").status_code == 200
+
+    pledge_rates, insert_rates = [], []
+    for round_number in range(ROUNDS):
+        seconds = run_clients(insert)
+        insert_rates.append(CLIENTS * PER_CLIENT / seconds)
+        seconds = run_clients(lambda i, n, r=round_number: pledge_and_pay(i, n, r))
+        pledge_rates.append(CLIENTS * PER_CLIENT / seconds)
+
+    paid = Pledge.objects.filter(offering=offering, status=Pledge.Status.PAID).count()
+    assert paid == total
+    pledges, inserts = statistics.median(pledge_rates), statistics.median(insert_rates)
+    print(
+        f"\n{CLIENTS} concurrent clients, {ROUNDS} alternating rounds of "
+        f"{CLIENTS * PER_CLIENT} requests, one offering, PostgreSQL"
+    )
+    print(f"{'':34}{'median/s':>10}{'per minute':>12}{'ratio':>8}")
+    print(f"{'minimal view, one INSERT':34}{inserts:>10.1f}{inserts * 60:>12.0f}{1:>8.2f}")
+    print(
+        f"{'pledge created + paid (faked)':34}{pledges:>10.1f}{pledges * 60:>12.0f}"
+        f"{pledges / inserts:>8.2f}"
+    )
+    print(f"rounds (pledges/s): {', '.join(f'{r:.1f}' for r in pledge_rates)}")
