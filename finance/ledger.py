@@ -146,6 +146,12 @@ class Account(models.Model):
         if allow_negative is None:
             allow_negative = kind in cls.NEGATIVE_BY_NATURE
         lookup = {"kind": kind, "key": key, "currency": currency}
+        # Accounts are created once and read on every posting: look first.
+        account = cls.objects.filter(**lookup).first()
+        if account is not None:
+            if user is not None and account.user_id != user.pk:
+                raise LedgerError(f"{account} belongs to user {account.user_id}, not {user.pk}")
+            return account
         # Two requests creating the same wallet at once: the loser's INSERT violates the
         # unique constraint inside its own savepoint (so an outer transaction survives) and it
         # reads the winner's row instead.

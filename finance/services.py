@@ -343,9 +343,10 @@ def pledge_mark_paid(*, payment: Payment) -> Pledge:
         AuditEntry.record(
             actor=None, action="pledge.paid", obj=pledge, from_state="pending", to_state="paid"
         )
+        matched = Decimal("0")
         if offering.instrument == "donation_matching":
-            _allocate_matching(pledge)
-        project_refresh_funding(offering.project_id)
+            matched = _allocate_matching(pledge)
+        project_add_funding(offering.project_id, pledge.amount + matched)
     return pledge
 
 
@@ -371,12 +372,13 @@ def match_amounts(
     return result
 
 
-def _allocate_matching(pledge: Pledge) -> None:
+def _allocate_matching(pledge: Pledge) -> Decimal:
+    """Allocate sponsors' matches to a paid pledge; returns the total matched."""
     pools = list(
         MatchingPool.objects.select_for_update().filter(offering=pledge.offering_id).order_by("pk")
     )
     if not pools:
-        return
+        return Decimal("0")
     already = dict(
         MatchAllocation.objects.filter(
             pledge__investor=pledge.investor_id, pool__in=pools, released=False
@@ -403,6 +405,30 @@ def _allocate_matching(pledge: Pledge) -> None:
             legs=[(matching_account(pool, pledge.currency), -money), (escrow, money)],
             memo=f"{pool.sponsor} matches pledge {pledge.pk}",
         )
+    return sum(amounts.values(), Decimal("0"))
+
+
+def project_add_funding(project_id: int | None, amount: Decimal) -> None:
+    """Add newly paid money to the catalogue's funding figures in one UPDATE
+    (atomic in the database, so concurrent payments never lose one)."""
+    from django.db.models import Case, DecimalField, F, IntegerField, When
+    from django.db.models.functions import Cast, Floor
+
+    from projects.models import Project
+
+    if project_id is None or not amount:
+        return
+    raised = F("amount_raised") + amount
+    percent = Cast(
+        Floor(
+            Cast(raised * 100, DecimalField(max_digits=20, decimal_places=4)) / F("funding_sought")
+        ),
+        IntegerField(),
+    )
+    Project.objects.filter(pk=project_id).update(
+        amount_raised=raised,
+        funded_percent=Case(When(funding_sought__gt=0, then=percent), default=0),
+    )
 
 
 @transaction.atomic
@@ -526,6 +552,7 @@ def refund_pledge(*, pledge: Pledge, to_wallet: bool = False, reason: str = "") 
         )
         payment.refunded_minor += left
         payment.save(update_fields=["refunded_minor"])
+    project_refresh_funding(pledge.offering.project_id)
 
 
 def models_F(name: str):

@@ -304,3 +304,28 @@ def test_offering_terms_are_validated_per_instrument():
     with pytest.raises(ValidationError) as error:
         share.full_clean()
     assert {"target", "revenue_share", "cap_multiple", "closes_at"} <= set(error.value.message_dict)
+
+
+def test_catalogue_funding_figures_follow_paid_pledges_and_matching():
+    offering = make_offering(target=Decimal("1000"))
+    project = offering.project
+    project.funding_sought = Decimal("1000")
+    project.save()
+    MatchingPool.objects.create(
+        offering=offering, sponsor=sponsor("Municipio"), ratio=1, cap_per_offering=Decimal("100")
+    )
+    investor = UserFactory(verification_tier="enhanced")
+    first = pledge(offering, investor, amount="150", method="bank_transfer")
+    pay(first)
+    project.refresh_from_db()
+    assert (project.amount_raised, project.funded_percent) == (Decimal("250"), 25)
+    services.pledge_cancel(pledge=first, by=investor)
+    project.refresh_from_db()
+    assert (project.amount_raised, project.funded_percent) == (Decimal("0"), 0)
+    pay(pledge(offering, amount="333.33", method="bank_transfer"))
+    project.refresh_from_db()
+    assert (project.amount_raised, project.funded_percent) == (Decimal("433.33"), 43)
+    incremental = (project.amount_raised, project.funded_percent)
+    services.project_refresh_funding(project.pk)
+    project.refresh_from_db()
+    assert (project.amount_raised, project.funded_percent) == incremental
