@@ -86,7 +86,8 @@ def _crowd() -> list[User]:
             user.save()
         # Demo investors have taken the knowledge test, as a real one must.
         KnowledgeTestPass.objects.get_or_create(
-            investor=user, defaults={"score": 100, "risk_acknowledged_at": timezone.now()})
+            investor=user, defaults={"score": 100, "risk_acknowledged_at": timezone.now()}
+        )
         people.append(user)
     return people
 

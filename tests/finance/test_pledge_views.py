@@ -147,11 +147,19 @@ def test_project_page_shows_open_offerings_and_exhausted_matching(
     project = offering.project
     project.slug = "still-for-the-cooperative"
     project.save()
-    MatchingPool.objects.create(offering=offering, sponsor=OrganizationFactory(name="Estado"),
-                                ratio=1, cap_per_offering=Decimal("100"),
-                                committed=Decimal("100"))
-    MatchingPool.objects.create(offering=offering, sponsor=OrganizationFactory(name="Municipio"),
-                                ratio=1, cap_per_offering=Decimal("500"))
+    MatchingPool.objects.create(
+        offering=offering,
+        sponsor=OrganizationFactory(name="Estado"),
+        ratio=1,
+        cap_per_offering=Decimal("100"),
+        committed=Decimal("100"),
+    )
+    MatchingPool.objects.create(
+        offering=offering,
+        sponsor=OrganizationFactory(name="Municipio"),
+        ratio=1,
+        cap_per_offering=Decimal("500"),
+    )
     with django_assert_max_num_queries(15):
         html = client.get(f"/en/projects/{project.slug}/").content.decode()
     assert f"/en/offerings/{offering.pk}/pledge/" in html
