@@ -7,8 +7,16 @@ class CmsConfig(AppConfig):
     verbose_name = _("Content")
 
     def ready(self) -> None:
+        from django.db.models.signals import post_save
+
         from finance.knowledge import register_question_source
+        from portal.registry import register_fragment
 
         from .knowledge_source import literacy_questions
+        from .models import SiteSettings
+        from .site_links import footer_links, forget_site_links, navigation_links
 
         register_question_source(literacy_questions)
+        register_fragment("site.navigation", "cms", navigation_links)
+        register_fragment("site.footer", "cms", footer_links)
+        post_save.connect(forget_site_links, sender=SiteSettings, weak=False)

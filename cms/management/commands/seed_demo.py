@@ -141,12 +141,14 @@ class Command(BaseCommand):
         self.seed_users(organizations)
         self.seed_pages()
         if not options["without_projects"]:
+            from cms.demo import seed_cms
             from finance.demo import seed_offerings
             from projects.demo import seed_projects
 
-            quiet = options["verbosity"] == 0
-            seed_projects(stdout=None if quiet else self.stdout)
-            seed_offerings(stdout=None if quiet else self.stdout)
+            out = None if options["verbosity"] == 0 else self.stdout
+            seed_projects(stdout=out)
+            seed_offerings(stdout=out)
+            seed_cms(stdout=out)
         if options["verbosity"] == 0:
             return
         self.stdout.write(
