@@ -10,8 +10,11 @@ from .models import Follow, Project
 
 
 def entrepreneur_projects(request):
-    projects = list(Project.objects.filter(owner=request.user).select_related("territory")
-                    .order_by("-updated_at")[:10])
+    projects = list(
+        Project.objects.filter(owner=request.user)
+        .select_related("territory")
+        .order_by("-updated_at")[:10]
+    )
     return {"projects": projects}
 
 
@@ -20,11 +23,13 @@ def government_projects(request):
     for government in governments_of(request.user):
         territory_ids |= government.territory.descendant_ids()
     in_territory = Project.objects.filter(territory_id__in=territory_ids)
-    awaiting = list(in_territory.filter(
-        endorsement=Project.Endorsement.NONE,
-        status__in=[Project.Status.SUBMITTED, Project.Status.APPROVED],
-        origin=Project.Origin.ENTREPRENEUR,
-    ).select_related("territory")[:20])
+    awaiting = list(
+        in_territory.filter(
+            endorsement=Project.Endorsement.NONE,
+            status__in=[Project.Status.SUBMITTED, Project.Status.APPROVED],
+            origin=Project.Origin.ENTREPRENEUR,
+        ).select_related("territory")[:20]
+    )
     counts = in_territory.aggregate(
         published=Count("pk", filter=Q(status__in=Project.PUBLIC_STATUSES)),
         in_review=Count("pk", filter=Q(status=Project.Status.SUBMITTED)),
@@ -33,8 +38,11 @@ def government_projects(request):
 
 
 def investor_following(request):
-    follows = list(Follow.objects.filter(user=request.user)
-                   .select_related("project", "territory").order_by("-created_at")[:10])
+    follows = list(
+        Follow.objects.filter(user=request.user)
+        .select_related("project", "territory")
+        .order_by("-created_at")[:10]
+    )
     return {"follows": follows}
 
 
@@ -46,17 +54,46 @@ def reviewer_queue(request):
     return counts
 
 
-register_panel(DashboardPanel("projects.mine", Role.ENTREPRENEUR,
-                              "projects/panels/entrepreneur.html", entrepreneur_projects,
-                              order=20))
-register_panel(DashboardPanel("projects.territory", Role.LOCAL_GOVERNMENT,
-                              "projects/panels/government.html", government_projects, order=20))
-register_panel(DashboardPanel("projects.following", Role.INVESTOR,
-                              "projects/panels/following.html", investor_following, order=30))
-register_panel(DashboardPanel("projects.queue", Role.REVIEWER, "projects/panels/reviewer.html",
-                              reviewer_queue, order=10))
-register_menu_entry(MenuEntry("projects.catalogue", _("Projects"), "projects:catalogue",
-                              order=10))
-register_menu_entry(MenuEntry("projects.mine", _("My projects"), "projects:my_projects",
-                              roles=frozenset({Role.ENTREPRENEUR, Role.LOCAL_GOVERNMENT}),
-                              anonymous=False, order=20))
+register_panel(
+    DashboardPanel(
+        "projects.mine",
+        Role.ENTREPRENEUR,
+        "projects/panels/entrepreneur.html",
+        entrepreneur_projects,
+        order=20,
+    )
+)
+register_panel(
+    DashboardPanel(
+        "projects.territory",
+        Role.LOCAL_GOVERNMENT,
+        "projects/panels/government.html",
+        government_projects,
+        order=20,
+    )
+)
+register_panel(
+    DashboardPanel(
+        "projects.following",
+        Role.INVESTOR,
+        "projects/panels/following.html",
+        investor_following,
+        order=30,
+    )
+)
+register_panel(
+    DashboardPanel(
+        "projects.queue", Role.REVIEWER, "projects/panels/reviewer.html", reviewer_queue, order=10
+    )
+)
+register_menu_entry(MenuEntry("projects.catalogue", _("Projects"), "projects:catalogue", order=10))
+register_menu_entry(
+    MenuEntry(
+        "projects.mine",
+        _("My projects"),
+        "projects:my_projects",
+        roles=frozenset({Role.ENTREPRENEUR, Role.LOCAL_GOVERNMENT}),
+        anonymous=False,
+        order=20,
+    )
+)
