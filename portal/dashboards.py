@@ -3,6 +3,7 @@ territory and the review queue of organizations awaiting verification."""
 
 from django.utils.translation import gettext_lazy as _
 
+from .kyc import TIER_RANK, VerificationRequest
 from .models import Organization
 from .permissions import Role, enterprises_of, governments_of
 from .registry import DashboardPanel, MenuEntry, register_menu_entry, register_panel
@@ -57,6 +58,15 @@ def governments_context(request):
     }
 
 
+def identity_verification_context(request):
+    user = request.user
+    return {
+        "tier_label": user.get_verification_tier_display(),
+        "latest": VerificationRequest.objects.filter(user=user).first(),
+        "can_rise": TIER_RANK.get(user.verification_tier, 0) < max(TIER_RANK.values()),
+    }
+
+
 def verification_queue_context(request):
     pending = list(
         Organization.objects.filter(verified=False)
@@ -74,6 +84,15 @@ register_panel(
 register_panel(
     DashboardPanel(
         "portal.security", Role.INVESTOR, "portal/panels/security.html", security_context, order=95
+    )
+)
+register_panel(
+    DashboardPanel(
+        "portal.identity_verification",
+        Role.INVESTOR,
+        "portal/kyc/panel.html",
+        identity_verification_context,
+        order=85,
     )
 )
 register_panel(

@@ -356,3 +356,6 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.message
+
+
+from .kyc import IdentityDocument, VerificationRequest  # noqa: E402,F401

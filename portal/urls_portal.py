@@ -14,3 +14,20 @@ urlpatterns = [
     path("organizations/", views.my_organizations, name="organizations"),
     path("organizations/<slug:slug>/", views.organization_detail, name="organization_detail"),
 ]
+
+from . import views_kyc  # noqa: E402
+
+urlpatterns += [
+    path("verification/", views_kyc.verification, name="verification"),
+    path(
+        "verification/documents/",
+        views_kyc.verification_document_upload,
+        name="verification_document_upload",
+    ),
+    path(
+        "verification/documents/<int:pk>/",
+        views_kyc.verification_document_download,
+        name="verification_document",
+    ),
+    path("verification/request/", views_kyc.verification_request, name="verification_request"),
+]

@@ -5,6 +5,7 @@ from wagtail import hooks
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 
+from . import wagtail_hooks_kyc  # noqa: F401  (registers the identity-verification queue)
 from .models import Organization, Territory
 
 

@@ -5,6 +5,10 @@ from django.core.management import call_command
 
 from tests.factories import MembershipFactory, OrganizationFactory, TerritoryFactory, UserFactory
 
+# One localstripe server for the whole session, shared by the finance and
+# browser tests (its aiohttp application can be started only once).
+pytest_plugins = ["tests.finance.localstripe_server"]
+
 ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql"))
 requires_postgres = pytest.mark.skipif(
     not ON_POSTGRES, reason="needs PostgreSQL: set DATABASE_URL=postgres://... (CI does)"

@@ -28,7 +28,6 @@ import pytest
 
 from tests.e2e.conftest import assert_accessible, submit
 from tests.e2e.test_accounts_flow import log_in, path_of
-from tests.finance.localstripe_server import localstripe, localstripe_server  # noqa: F401
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -16,7 +16,6 @@ from django.conf import settings
 from django.utils import timezone
 
 from tests.factories import UserFactory
-from tests.finance.localstripe_server import localstripe, localstripe_server  # noqa: F401
 
 WEBHOOK_URL = "/webhooks/stripe/"
 _event_ids = itertools.count(1)

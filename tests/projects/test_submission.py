@@ -391,15 +391,18 @@ def published(project: Project, territory) -> Project:
     return project
 
 
-def test_updates_notify_followers_in_their_language(client, owner, draft, territory):
+def test_updates_notify_followers_in_their_language(
+    client, owner, draft, territory, django_capture_on_commit_callbacks
+):
     project = published(draft, territory)
     follower = UserFactory(preferred_language="es")
     services.follow(user=follower, project=project)
     client.force_login(owner)
-    response = client.post(
-        f"/en/projects/{project.slug}/updates/new/",
-        {"title": "First harvest", "body": "We harvested 2 tonnes."},
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/en/projects/{project.slug}/updates/new/",
+            {"title": "First harvest", "body": "We harvested 2 tonnes."},
+        )
     assert response.status_code == 302
     note = Notification.objects.get(recipient=follower)
     assert note.message.startswith("Novedades de")
