@@ -15,22 +15,26 @@ def _cached(request, part: str) -> str:
     if request is None:
         return ""
     version = cache.get_or_set(_VERSION_KEY, 1, None)
-    key = f"cms:site-links:{version}:{part}:{request.get_host()}:{translation.get_language()}"
-    html = cache.get(key)
+    prefix = f"cms:site-links:{version}:{request.get_host()}:{translation.get_language()}"
+    html = cache.get(f"{prefix}:{part}")
     if html is None:
+        # Both parts are rendered together: one look-up of the site settings.
         from wagtail.models import Site
 
         from .models import SiteSettings
 
         site = Site.find_for_request(request)
-        links = []
-        if site is not None:
-            settings = SiteSettings.for_site(site)
-            links = settings.navigation if part == "navigation" else settings.footer
-        html = render_to_string(
-            f"cms/includes/{part}_links.html", {"links": links, "request": request}
+        settings = SiteSettings.for_site(site) if site is not None else None
+        rendered = {}
+        for name in ("navigation", "footer"):
+            links = getattr(settings, name) if settings is not None else []
+            rendered[name] = render_to_string(
+                f"cms/includes/{name}_links.html", {"links": links, "request": request}
+            )
+        cache.set_many(
+            {f"{prefix}:{name}": value for name, value in rendered.items()}, CACHE_SECONDS
         )
-        cache.set(key, html, CACHE_SECONDS)
+        html = rendered[part]
     return html
 
 

@@ -16,13 +16,16 @@ from django.views.decorators.http import require_POST, require_safe
 from portal.models import Territory
 
 from . import selectors, services
+from .caching import anonymous_page_cache, do_not_cache, prerendered_fields
 from .filters import SORTS
 from .models import Follow, Project
 
 PAGE_SIZE = 24
+CHOICE_FIELDS = ("country", "territory", "sector", "sdg", "instrument", "status", "risk")
 
 
 @require_safe
+@anonymous_page_cache
 def catalogue(request):
     filterset = selectors.catalogue_filterset(request.GET, user=request.user)
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -33,6 +36,8 @@ def catalogue(request):
         {
             "filterset": filterset,
             "form": form,
+            # The choice lists, rendered once per process, language and value.
+            "fields": prerendered_fields(form, CHOICE_FIELDS),
             "page_obj": page,
             "projects": selectors.prepare_cards(page.object_list),
             "sorts": SORTS,
@@ -47,13 +52,17 @@ def catalogue(request):
 
 
 @require_safe
+@anonymous_page_cache
 def detail(request, slug: str):
     page = selectors.project_for_page(slug, user=request.user)
-    return render(
+    response = render(
         request,
         "projects/project_detail.html",
         {"page": page, "project": page.project},
     )
+    if not page.project.is_public:
+        do_not_cache(response)  # whoever may see it, its page is never kept
+    return response
 
 
 @require_safe

@@ -297,6 +297,7 @@ PUENTE_DEFAULT_CURRENCY = "USD"
 # ask again.
 PUENTE_TERMS_VERSION = "2026-11"
 PUENTE_PRIVACY_VERSION = "2026-11"
+PUENTE_ANONYMOUS_PAGE_SECONDS = int(os.environ.get("PUENTE_ANONYMOUS_PAGE_SECONDS", "60"))
 
 # Money rules. Investment limits per rolling 12 months by verification level,
 # in USD; amounts in other currencies are converted with the reference rates

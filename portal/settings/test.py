@@ -31,3 +31,6 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_AUTOREFRESH = True
+# Query-count and page tests measure rendering; tests of the anonymous page
+# cache switch it on themselves.
+PUENTE_ANONYMOUS_PAGE_SECONDS = 0
