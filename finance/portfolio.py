@@ -454,7 +454,7 @@ def svg_bar_chart(
         body.append(f'<text x="{left}" y="12" fill="#555">{escape(note)}</text>')
     step = plot_w / max(len(bars), 1)
     for index, (label, value) in enumerate(bars):
-        h = float(max(value, Decimal(0)) / peak) * plot_h
+        h = max(value, Decimal(0)) / peak * plot_h  # pixels, kept in Decimal
         x = left + index * step + step * 0.15
         body.append(
             f'<rect x="{x:.1f}" y="{top + plot_h - h:.1f}" width="{step * 0.7:.1f}" '
@@ -476,7 +476,7 @@ def svg_hbar_chart(title: str, rows: list[tuple[str, Decimal]], *, width=480) ->
     body = []
     for index, (label, value) in enumerate(rows):
         y = 10 + index * row_h
-        w = float(value / total) * (width - left - 60)
+        w = value / total * (width - left - 60)
         percent = (value * 100 / total).quantize(Decimal("0.1"))
         body.append(
             f'<text x="{left - 6}" y="{y + 14}" text-anchor="end">{escape(label)}</text>'
@@ -510,7 +510,7 @@ def svg_line_chart(
     def xy(d, v):
         return (
             left + (d - first).days / span * plot_w,
-            top + plot_h - float(max(v, Decimal(0)) / peak) * plot_h,
+            top + plot_h - max(v, Decimal(0)) / peak * plot_h,
         )
 
     body = [
