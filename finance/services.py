@@ -11,7 +11,7 @@ from decimal import ROUND_DOWN, Decimal
 
 from django.conf import settings
 from django.db import DatabaseError, OperationalError, connection, transaction
-from django.db.models import Q, Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from stdnum.iso11649 import format as rf_format
@@ -20,7 +20,7 @@ from portal.models import AuditEntry
 
 from .exceptions import FinanceError
 from .ledger import Account, post_transaction
-from .money import Money, allocate, minor_unit_exponent
+from .money import Money, minor_unit_exponent
 from .offerings import (
     KnowledgeTestPass,
     MatchAllocation,
@@ -459,12 +459,6 @@ def project_refresh_funding(project_id: int | None) -> None:
     Project.objects.filter(pk=project_id).update(amount_raised=raised, funded_percent=percent)
 
 
-def split_matching_shortfall(total: Money, weights: list[Decimal]) -> list[Money]:
-    """When a sponsor's cap binds across several pledges at once (offering
-    close), what is left is split by largest remainder so it adds up exactly."""
-    return allocate(total, weights)
-
-
 # --- Cancelling and refunding ------------------------------------------------------------------
 
 
@@ -510,7 +504,7 @@ def refund_pledge(*, pledge: Pledge, to_wallet: bool = False, reason: str = "") 
             legs=[(escrow, -money), (matching_account(allocation.pool, currency), money)],
         )
         MatchingPool.objects.filter(pk=allocation.pool_id).update(
-            committed=models_F("committed") - allocation.amount
+            committed=F("committed") - allocation.amount
         )
         allocation.released = True
         allocation.save(update_fields=["released"])
@@ -553,12 +547,6 @@ def refund_pledge(*, pledge: Pledge, to_wallet: bool = False, reason: str = "") 
         payment.refunded_minor += left
         payment.save(update_fields=["refunded_minor"])
     project_refresh_funding(pledge.offering.project_id)
-
-
-def models_F(name: str):
-    from django.db.models import F
-
-    return F(name)
 
 
 # --- Closing and disbursing ------------------------------------------------------------------------
@@ -678,6 +666,3 @@ def disbursement_approve(*, offering: Offering, by):
 
         transaction.on_commit(lambda: returns_fix_at_disbursement(offering=locked, by=by))
     return disbursement
-
-
-__all__ = ["Q", "PledgeRefused", "OfferingBusy", "pledge_create", "pledge_cancel"]

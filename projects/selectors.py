@@ -19,10 +19,10 @@ from wagtail.images import get_image_model
 from wagtail.images.models import SourceImageIOError
 
 from portal.models import Territory
-from portal.permissions import Role, governs_territory, has_role, membership_in
 
 from .filters import ORDERINGS, SORT_NEWEST, CatalogueFilter
 from .models import Document, Follow, ImpactValue, Instrument, Project, ProjectPhoto
+from .permissions import can_view_unpublished  # noqa: F401  (patched in tests)
 from .vetting import RISK_RATINGS, SDGS, SECTORS, STANDARD_IMPACT_INDICATORS
 
 # Rendition specs, spelled exactly as the templates' {% image %} tags spell them
@@ -118,21 +118,6 @@ def catalogue_filterset(params: QueryDict | dict | None, *, user) -> CatalogueFi
 def catalogue_queryset(params: QueryDict | dict | None, *, user) -> QuerySet:
     """The catalogue's projects for these URL parameters, filtered and sorted."""
     return catalogue_filterset(params, user=user).qs
-
-
-def can_view_unpublished(user, project: Project) -> bool:
-    """Who may see a project before (or instead of) its publication: its owner,
-    members of its organization, reviewers and the local government of its
-    territory. Everyone else is told it does not exist."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return False
-    if project.owner_id == user.pk:
-        return True
-    if project.organization_id and membership_in(user, project.organization):
-        return True
-    if has_role(user, Role.REVIEWER):
-        return True
-    return project.territory_id is not None and governs_territory(user, project.territory)
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from .models import (
     Review,
     ReviewComment,
 )
+from .permissions import can_edit_project
 from .vetting import DO_NO_HARM_QUESTIONS, DUE_DILIGENCE_CHECKLIST, STANDARD_IMPACT_INDICATORS
 
 User = get_user_model()
@@ -350,17 +351,9 @@ def unfollow(*, user, project: Project | None = None, territory=None) -> None:
     Follow.objects.filter(user=user, **lookup).delete()
 
 
-def _owner_or_member(project: Project, user) -> bool:
-    if project.owner_id == user.pk:
-        return True
-    return bool(
-        project.organization_id and project.organization.memberships.filter(user=user).exists()
-    )
-
-
 @transaction.atomic
 def update_post(*, project: Project, by, title: str, body: str) -> ProjectUpdate:
-    if not _owner_or_member(project, by):
+    if not can_edit_project(by, project):
         raise ProjectPermissionDenied(_("Only the project's team can post updates."))
     if not project.is_public:
         raise ProjectStateError(_("Updates are posted once the project is published."))
@@ -377,14 +370,14 @@ def update_post(*, project: Project, by, title: str, body: str) -> ProjectUpdate
 
 
 def milestone_add(*, project: Project, by, title: str, due_on: datetime.date) -> Milestone:
-    if not _owner_or_member(project, by):
+    if not can_edit_project(by, project):
         raise ProjectPermissionDenied(_("Only the project's team can add milestones."))
     return Milestone.objects.create(project=project, title=title, due_on=due_on)
 
 
 @transaction.atomic
 def milestone_reach(*, milestone: Milestone, by, reached_on: datetime.date) -> Milestone:
-    if not _owner_or_member(milestone.project, by):
+    if not can_edit_project(by, milestone.project):
         raise ProjectPermissionDenied(_("Only the project's team can update milestones."))
     milestone = Milestone.objects.select_for_update().get(pk=milestone.pk)
     milestone.status, milestone.reached_on = Milestone.Status.DONE, reached_on
@@ -411,7 +404,7 @@ def impact_report_submit(
     custom: dict[str, Decimal] | None = None,
     note: str = "",
 ) -> ImpactReport:
-    if not _owner_or_member(project, by):
+    if not can_edit_project(by, project):
         raise ProjectPermissionDenied(_("Only the project's team can report impact."))
     if period_end < period_start:
         raise ProjectError(_("The period ends before it starts."))

@@ -17,12 +17,9 @@ from django.views.decorators.http import require_POST
 
 from portal.models import AuditEntry, Organization
 from portal.permissions import (
-    Role,
     enterprises_of,
     governments_of,
     governs_territory,
-    has_role,
-    membership_in,
 )
 
 from . import services
@@ -41,6 +38,7 @@ from .forms import (
     UpdateForm,
 )
 from .models import Document, Milestone, Project, ProjectPhoto
+from .permissions import can_edit_project, can_view_unpublished
 
 STEPS = [
     ("story", gettext_lazy("Story")),
@@ -55,31 +53,12 @@ STEP_FORMSETS = {"team": TeamMemberFormSet, "money": BudgetLineFormSet}
 STASH_KEY = "projects.unsaved_step"
 
 
-def can_edit(user, project: Project) -> bool:
-    if not user.is_authenticated:
-        return False
-    if project.owner_id == user.pk:
-        return True
-    return bool(project.organization_id and membership_in(user, project.organization))
-
-
-def can_see_private(user, project: Project) -> bool:
-    """Owner, its organization's members, reviewers and the governing local government."""
-    if not user.is_authenticated:
-        return False
-    return (
-        can_edit(user, project)
-        or has_role(user, Role.REVIEWER)
-        or (project.territory_id is not None and governs_territory(user, project.territory))
-    )
-
-
 def _editable_project(request, slug: str) -> Project:
     project = get_object_or_404(
         Project.objects.select_related("organization", "territory"), slug=slug
     )
     # Someone who may not edit the project must not learn that it exists.
-    if not can_edit(request.user, project):
+    if not can_edit_project(request.user, project):
         raise Http404
     return project
 
@@ -290,7 +269,7 @@ def document_download(request, slug: str, pk: int):
     )
     project = document.project
     public = document.is_public and project.is_public
-    if not public and not can_see_private(request.user, project):
+    if not public and not can_view_unpublished(request.user, project):
         raise Http404
     response = FileResponse(
         document.file.open("rb"),

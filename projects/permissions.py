@@ -1,0 +1,28 @@
+"""Who may edit or see a project that is not (or no longer) public. Built on
+portal.permissions; every view and selector of the catalogue asks here."""
+
+from portal.permissions import Role, governs_territory, has_role, membership_in
+
+from .models import Project
+
+
+def can_edit_project(user, project: Project) -> bool:
+    """The owner and the members of the project's organization."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if project.owner_id == user.pk:
+        return True
+    return bool(project.organization_id and membership_in(user, project.organization))
+
+
+def can_view_unpublished(user, project: Project) -> bool:
+    """Who may see a project before (or instead of) its publication: its
+    editors, reviewers and the local government of its territory. Everyone
+    else is told it does not exist."""
+    if can_edit_project(user, project):
+        return True
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if has_role(user, Role.REVIEWER):
+        return True
+    return project.territory_id is not None and governs_territory(user, project.territory)
