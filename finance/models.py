@@ -26,6 +26,7 @@ from finance.returns import (
     RepaymentAllocation,
     RevenueReport,
 )
+from finance.statements import Statement, StatementTotal  # noqa: F401 - for Django
 
 __all__ = [
     "BankAccountRegistration",

@@ -28,6 +28,7 @@ urlpatterns += i18n_patterns(
     path("", include("projects.urls")),
     path("", include("finance.urls")),
     path("", include("finance.urls_returns")),
+    path("", include("finance.urls_statements")),
     path("", include(wagtail_urls)),
     prefix_default_language=True,
 )
