@@ -83,6 +83,7 @@ class Holding:
     status: str
     xirr: XirrResult | None
     flows: list[tuple[datetime.date, Decimal]] = field(default_factory=list)
+    days_late: int = 0  # of the oldest installment overdue, for a late loan
 
     @property
     def currency(self) -> str:
@@ -275,6 +276,9 @@ def portfolio_for(investor, *, today: datetime.date | None = None) -> Portfolio:
                 status=status,
                 xirr=result,
                 flows=flows,
+                days_late=(today - next_payments[0][0]).days
+                if status == Status.LATE and offering.instrument == Instrument.LOAN
+                else 0,
             )
         )
 

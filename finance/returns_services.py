@@ -473,6 +473,8 @@ def loan_restructure(
     """Replace the current schedule with a new version over what is still owed: the
     outstanding principal plus the interest already due and unpaid (capitalised). The old
     version is kept, marked superseded. Raises ScheduleRefused for terms making no schedule."""
+    if not getattr(by, "is_staff", False):
+        raise ScheduleRefused(_("Only staff restructure a loan."))
     if not reason.strip():
         raise ScheduleRefused(_("Give the reason for the restructure."))
     with transaction.atomic():
@@ -525,6 +527,8 @@ def loan_restructure(
 def loan_write_off(*, offering: Offering, by, reason: str) -> LoanSchedule:
     """Stop expecting repayments: the loan is shown as defaulted to lenders, and later
     repayments are refused for staff review. Idempotent."""
+    if not getattr(by, "is_staff", False):
+        raise ReturnsError(_("Only staff write off a loan."))
     if not reason.strip():
         raise ReturnsError(_("Give the reason for the write-off."))
     with transaction.atomic():
@@ -578,6 +582,166 @@ def installments_mark_late(*, today: datetime.date | None = None) -> int:
             data={"offering": installment.schedule.offering_id, "due": str(installment.due_date)},
         )
     return len(late)
+
+
+# --- Late-payment notices ---------------------------------------------------------------------
+
+#: Days before the due date the entrepreneur is reminded, and days past it after which staff
+#: are told as well.
+DUE_SOON_DAYS = 3
+LONG_LATE_DAYS = 30
+
+
+class NoticeStage:
+    DUE_SOON = "due_soon"
+    LATE = "late"
+    LONG_LATE = "long_late"
+
+
+NOTICE_ACTION = "loan.installment_notice"
+NOTICE_MESSAGES = {
+    NoticeStage.DUE_SOON: _(
+        "Installment %(number)s of the loan %(loan)s, %(amount)s, is due on %(due)s."
+    ),
+    NoticeStage.LATE: _(
+        "Installment %(number)s of the loan %(loan)s, %(amount)s, was due on %(due)s and is "
+        "not paid yet. Please pay it as soon as you can, or tell us if you cannot."
+    ),
+    NoticeStage.LONG_LATE: _(
+        "Installment %(number)s of the loan %(loan)s is %(days)s days late: %(amount)s was "
+        "due on %(due)s. Please contact us to agree on what happens next."
+    ),
+}
+STAFF_LONG_LATE_MESSAGE = _(
+    "The loan %(loan)s is %(days)s days late: installment %(number)s, %(amount)s, was due on "
+    "%(due)s. Consider a restructure or a write-off."
+)
+
+
+def notice_stage(installment: Installment, today: datetime.date) -> str | None:
+    """The notice an unpaid installment calls for today, if any: only the latest stage
+    reached, so a loan found 40 days late is not also told it is one day late."""
+    days = (today - installment.due_date).days
+    if days >= LONG_LATE_DAYS:
+        return NoticeStage.LONG_LATE
+    if days >= 1:
+        return NoticeStage.LATE
+    if -DUE_SOON_DAYS <= days <= 0:
+        return NoticeStage.DUE_SOON
+    return None
+
+
+def _notify_in_language(user, *, verb: str, message, installment: Installment, today) -> None:
+    """One notification, its amount, date and link written in the recipient's language."""
+    from django.urls import reverse
+    from django.utils import translation
+    from django.utils.formats import date_format
+
+    from portal.notifications import notify
+
+    language = user.preferred_language or "en"
+    schedule = installment.schedule
+    with translation.override(language):
+        params = {
+            "number": installment.number,
+            "loan": schedule.offering.title,
+            "amount": Money(installment.outstanding, schedule.currency).format(
+                translation.to_locale(language)
+            ),
+            "due": date_format(installment.due_date, "DATE_FORMAT"),
+            "days": (today - installment.due_date).days,
+        }
+        url = reverse("returns:loan", args=[schedule.offering_id])
+    notify([user], verb=verb, message=message, params=params, url=url)
+
+
+def _installment_notice_send(installment_id: int, stage: str, today: datetime.date) -> bool:
+    from django.contrib.auth import get_user_model
+
+    with transaction.atomic():
+        # The installment's row lock makes two runs at the same time send one notice.
+        installment = (
+            Installment.objects.select_for_update(of=("self",))
+            .select_related("schedule__offering__project__owner")
+            .get(pk=installment_id)
+        )
+        if installment.schedule.status != LoanSchedule.Status.ACTIVE or installment.is_paid:
+            return False
+        if AuditEntry.objects.filter(
+            action=NOTICE_ACTION,
+            object_type=Installment._meta.label_lower,
+            object_id=str(installment.pk),
+            to_state=stage,
+        ).exists():
+            return False
+        project = installment.schedule.offering.project
+        told = []
+        if project is not None and project.owner.is_active:
+            _notify_in_language(
+                project.owner,
+                verb=f"loan.{stage}",
+                message=NOTICE_MESSAGES[stage],
+                installment=installment,
+                today=today,
+            )
+            told.append(project.owner.pk)
+        if stage == NoticeStage.LONG_LATE:
+            for member in get_user_model().objects.filter(is_staff=True, is_active=True):
+                _notify_in_language(
+                    member,
+                    verb="loan.long_late_staff",
+                    message=STAFF_LONG_LATE_MESSAGE,
+                    installment=installment,
+                    today=today,
+                )
+                told.append(member.pk)
+        AuditEntry.record(
+            actor=None,
+            action=NOTICE_ACTION,
+            obj=installment,
+            to_state=stage,
+            data={
+                "offering": installment.schedule.offering_id,
+                "due": installment.due_date.isoformat(),
+                "on": today.isoformat(),
+                "told": told,
+            },
+        )
+    return True
+
+
+def installments_send_notices(*, today: datetime.date | None = None) -> int:
+    """Tell entrepreneurs about installments coming due and late ones (and staff about those
+    a month late), once per installment and stage, in each recipient's language; returns
+    how many notices went out. Safe to run twice a day or after a missed day."""
+    from django.db.models import F, Q
+
+    today = today or timezone.localdate()
+    candidates = (
+        Installment.objects.filter(
+            schedule__status=LoanSchedule.Status.ACTIVE,
+            due_date__lte=today + datetime.timedelta(days=DUE_SOON_DAYS),
+        )
+        .filter(Q(interest_paid__lt=F("interest")) | Q(principal_paid__lt=F("principal")))
+        .order_by("due_date", "pk")
+        .only("pk", "due_date")
+    )
+    staged = [(i.pk, stage) for i in candidates if (stage := notice_stage(i, today)) is not None]
+    sent_before: set[tuple[str, str]] = set()
+    for start in range(0, len(staged), DEFAULT_BATCH_SIZE):
+        batch = [str(pk) for pk, _stage in staged[start : start + DEFAULT_BATCH_SIZE]]
+        sent_before.update(
+            AuditEntry.objects.filter(
+                action=NOTICE_ACTION,
+                object_type=Installment._meta.label_lower,
+                object_id__in=batch,
+            ).values_list("object_id", "to_state")
+        )
+    sent = 0
+    for pk, stage in staged:
+        if (str(pk), stage) not in sent_before and _installment_notice_send(pk, stage, today):
+            sent += 1
+    return sent
 
 
 # --- Bonds ------------------------------------------------------------------------------------
@@ -918,10 +1082,15 @@ def _reinvest_method() -> str:
 def _pledge_pay_from_wallet(pledge: Pledge) -> Pledge:
     """Pay a pending pledge from the investor's wallet: wallet -> escrow, pledge paid.
 
-    Proposed to move to finance/services.py as ``pledge_pay_from_wallet`` (see the report);
-    it follows pledge_mark_paid step for step, with the wallet instead of a provider."""
+    It follows pledge_mark_paid step for step, with the wallet instead of a provider."""
     with transaction.atomic():
-        pledge = Pledge.objects.select_for_update().select_related("offering").get(pk=pledge.pk)
+        # `of`: lock the pledge only; the joined offering stays unlocked (the
+        # lock order at the top of finance/services.py puts offerings first).
+        pledge = (
+            Pledge.objects.select_for_update(of=("self",))
+            .select_related("offering")
+            .get(pk=pledge.pk)
+        )
         if pledge.status == Pledge.Status.PAID:
             return pledge
         if pledge.status != Pledge.Status.PENDING:
@@ -1014,14 +1183,81 @@ def bank_account_register(
     return account
 
 
-def card_payout_possible(user, currency: str) -> bool:
-    """A withdrawal can go back to a card the investor paid with in that currency."""
+class PayoutFailed(WalletRefused):
+    """The card refund of a withdrawal failed at the provider; nothing was booked. The text
+    is for staff; ``detail`` carries the provider's words."""
+
+    def __init__(self, message: str, *, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail
+
+
+PAYOUT_FAILED_ACTION = "payout.card_refund_failed"
+
+# A withdrawal goes back only to card payments that can no longer be refunded another way:
+# a pledge in an open offering may still be cancelled (reflection period) and one in a
+# failed offering was refunded already.
+_CARD_PAYOUT_OFFERING_STATES = (Offering.Status.SUCCEEDED, Offering.Status.DISBURSED)
+
+
+def card_payout_payments(user, currency: str):
+    """The investor's card payments in ``currency`` that a withdrawal can go back to, with
+    something left to refund, newest first (a recent card is the likeliest to still work)."""
+    from django.db.models import F
+
     return Payment.objects.filter(
         pledge__investor=user,
+        pledge__status=Pledge.Status.PAID,
+        pledge__offering__status__in=_CARD_PAYOUT_OFFERING_STATES,
         provider="stripe",
-        currency=currency,
+        currency=Money.zero(currency).currency,
         status=Payment.Status.SUCCEEDED,
-    ).exists()
+        refunded_minor__lt=F("captured_minor"),
+    ).order_by("-pk")
+
+
+def payout_card_refunds(payout: PayoutRequest):
+    """The provider refunds made for a card withdrawal (several when it spans payments)."""
+    from .offerings import Refund
+
+    return Refund.objects.filter(idempotency_key__startswith=f"payout:{payout.pk}:refund:")
+
+
+def card_payout_room(user, currency: str) -> Money:
+    """How much can still go back to the investor's cards in ``currency``: what the card
+    payments captured and have not refunded, less what withdrawals awaiting approval will
+    take (the part of them already sent back has left the payments' room already)."""
+    from django.db.models import F
+
+    from .offerings import Refund
+
+    currency = Money.zero(currency).currency
+    room = (
+        card_payout_payments(user, currency).aggregate(
+            room=Sum(F("captured_minor") - F("refunded_minor"))
+        )["room"]
+        or 0
+    )
+    waiting = PayoutRequest.objects.filter(
+        investor=user,
+        currency=currency,
+        destination=PayoutRequest.Destination.CARD,
+        status=PayoutRequest.Status.REQUESTED,
+    )
+    for payout in waiting:
+        sent = (
+            Refund.objects.filter(
+                idempotency_key__startswith=f"payout:{payout.pk}:refund:"
+            ).aggregate(s=Sum("amount_minor"))["s"]
+            or 0
+        )
+        room -= payout.money.minor_units - sent
+    return Money.from_minor(max(room, 0), currency)
+
+
+def card_payout_possible(user, currency: str) -> bool:
+    """A withdrawal can go back to a card the investor paid with in that currency."""
+    return card_payout_room(user, currency).amount > 0
 
 
 def payout_request(
@@ -1041,9 +1277,15 @@ def payout_request(
     if amount.amount <= 0 or amount.quantize() != amount:
         raise WalletRefused(_("Enter an amount greater than zero."))
     if destination == PayoutRequest.Destination.CARD:
-        if not card_payout_possible(investor, amount.currency):
+        room = card_payout_room(investor, amount.currency)
+        if not room.amount:
             raise WalletRefused(
                 _("No card payment in this currency to return to; register a bank account.")
+            )
+        if room.amount < amount.amount:
+            raise WalletRefused(
+                _("At most %(room)s can go back to your card; send the rest to a bank account.")
+                % {"room": room.format("en")}
             )
         bank_account = None
     elif destination == PayoutRequest.Destination.BANK:
@@ -1082,11 +1324,20 @@ def payout_request(
 
 
 def payout_approve(*, payout: PayoutRequest, by) -> PayoutRequest:
-    """One staff approval pays the withdrawal out. Idempotent."""
+    """One staff approval pays the withdrawal out. Idempotent.
+
+    A bank withdrawal is booked as paid out here and staff send the transfer. A card
+    withdrawal is first sent back through the provider as refunds of the investor's card
+    payments (:func:`_payout_send_to_cards`); only when every refund went through is the
+    ledger posted, in one transaction. When the provider fails, PayoutFailed is raised, the
+    withdrawal stays awaiting approval and the ledger is unchanged; approving again
+    continues where it stopped, never refunding a payment twice."""
     if not getattr(by, "is_staff", False):
         raise WalletRefused(_("Only staff approve withdrawals."))
     if by.pk == payout.investor_id:
         raise WalletRefused(_("Nobody approves their own withdrawal."))
+    if payout.destination == PayoutRequest.Destination.CARD:
+        _payout_send_to_cards(payout=payout, by=by)
     with transaction.atomic():
         payout = (
             PayoutRequest.objects.select_for_update().select_related("investor").get(pk=payout.pk)
@@ -1095,6 +1346,17 @@ def payout_approve(*, payout: PayoutRequest, by) -> PayoutRequest:
             return payout
         if payout.status != PayoutRequest.Status.REQUESTED:
             raise WalletRefused(_("This withdrawal was already decided."))
+        refunds = []
+        if payout.destination == PayoutRequest.Destination.CARD:
+            refunds = list(payout_card_refunds(payout).order_by("pk"))
+            sent = sum(r.amount_minor for r in refunds)
+            if sent != payout.money.minor_units:
+                # _payout_send_to_cards returns only once everything was sent; anything
+                # else is a bug, and booking it would pay out money that did not leave.
+                raise PayoutFailed(
+                    _("The card refunds do not add up to the withdrawal; nothing was booked."),
+                    detail=f"refunded {sent} of {payout.money.minor_units} minor units",
+                )
         post_transaction(
             idempotency_key=f"payout:{payout.pk}:paid",
             kind="payout.paid",
@@ -1103,6 +1365,7 @@ def payout_approve(*, payout: PayoutRequest, by) -> PayoutRequest:
                 (services.external_account(payout.currency), payout.money),
             ],
             created_by=by,
+            memo=f"withdrawal {payout.pk} to {payout.destination}",
         )
         payout.status = PayoutRequest.Status.APPROVED
         payout.decided_by = by
@@ -1114,8 +1377,124 @@ def payout_approve(*, payout: PayoutRequest, by) -> PayoutRequest:
             obj=payout,
             from_state="requested",
             to_state="approved",
+            data={"refunds": [r.provider_reference for r in refunds]} if refunds else None,
         )
     return payout
+
+
+def _payout_send_to_cards(*, payout: PayoutRequest, by) -> None:
+    """Refund the investor's card payments until the withdrawal's amount went back.
+
+    One payment per step, each step its own transaction holding the withdrawal's row lock
+    (then the payment's, after its pledge: the lock order of finance/services.py) while the
+    provider is asked, and recording the refund with the payment's refunded total as soon as
+    the provider accepted it. A refund never exceeds what a payment captured less what was
+    refunded from it. The provider's idempotency key names the withdrawal, the payment and
+    the amount, so a step retried after a crash gets the same refund back.
+
+    On a provider error the failing step writes nothing, the failure is put in the audit
+    log for staff, and PayoutFailed is raised. Refunds of earlier steps stay recorded: the
+    money did go back, and the next approval sends only the rest."""
+    from .payments import PaymentError, provider_for
+
+    total = payout.money.minor_units
+    while True:
+        failure = None
+        with transaction.atomic():
+            locked = (
+                PayoutRequest.objects.select_for_update()
+                .select_related("investor")
+                .get(pk=payout.pk)
+            )
+            if locked.status != PayoutRequest.Status.REQUESTED:
+                return  # decided meanwhile; payout_approve says how
+            sent = payout_card_refunds(locked).aggregate(s=Sum("amount_minor"))["s"] or 0
+            left = total - sent
+            if left <= 0:
+                return
+            candidate = card_payout_payments(locked.investor, locked.currency).first()
+            if candidate is None:
+                failure = PayoutFailed(
+                    _(
+                        "The investor's card payments in %(currency)s can take back only "
+                        "%(room)s of this withdrawal. Reject it (the money returns to the "
+                        "wallet) and ask for a bank account."
+                    )
+                    % {
+                        "currency": locked.currency,
+                        "room": Money.from_minor(sent, locked.currency).format("en"),
+                    },
+                    detail=f"no card payment left to refund {left} minor units",
+                )
+            else:
+                payment = services.lock_payment(candidate)
+                room = payment.captured_minor - payment.refunded_minor
+                if room <= 0:
+                    continue  # refunded by someone else a moment ago: choose again
+                amount = min(room, left)
+                key = f"payout:{locked.pk}:refund:{payment.pk}:{amount}"
+                try:
+                    reference = provider_for(payment.provider).refund(
+                        payment=payment, amount_minor=amount, idempotency_key=key
+                    )
+                except PaymentError as error:
+                    failure = PayoutFailed(
+                        _(
+                            "The card refund did not go through: %(reason)s The withdrawal "
+                            "is still awaiting approval and nothing was booked."
+                        )
+                        % {"reason": error.user_message or str(error)},
+                        detail=f"payment {payment.pk}, {amount} minor units: {error}",
+                    )
+                else:
+                    from .offerings import Refund
+
+                    Refund.objects.create(
+                        payment=payment,
+                        amount_minor=amount,
+                        destination=Refund.Destination.PROVIDER,
+                        provider_reference=reference,
+                        reason=f"wallet withdrawal {locked.pk}",
+                        idempotency_key=key,
+                    )
+                    payment.refunded_minor += amount
+                    payment.save(update_fields=["refunded_minor", "updated_at"])
+                    AuditEntry.record(
+                        actor=by,
+                        action="payout.card_refund",
+                        obj=locked,
+                        data={
+                            "payment": payment.pk,
+                            "amount_minor": amount,
+                            "refund": reference,
+                        },
+                    )
+        if failure is not None:
+            AuditEntry.record(
+                actor=by,
+                action=PAYOUT_FAILED_ACTION,
+                obj=payout,
+                reason=str(failure),
+                data={"detail": failure.detail},
+            )
+            raise failure
+
+
+def payout_failures(payouts: Sequence[PayoutRequest]) -> dict[int, AuditEntry]:
+    """The latest failed card refund of each withdrawal still awaiting approval, for staff;
+    one query for the whole list."""
+    ids = [str(p.pk) for p in payouts if p.status == PayoutRequest.Status.REQUESTED]
+    latest: dict[int, AuditEntry] = {}
+    if not ids:
+        return latest
+    for entry in AuditEntry.objects.filter(
+        object_type=PayoutRequest._meta.label_lower,
+        object_id__in=ids,
+        action__in=(PAYOUT_FAILED_ACTION, "payout.card_refund"),
+    ).order_by("-at", "-pk"):
+        # A refund that went through after the failure means the failure is behind us.
+        latest.setdefault(int(entry.object_id), entry)
+    return {pk: e for pk, e in latest.items() if e.action == PAYOUT_FAILED_ACTION}
 
 
 def payout_reject(*, payout: PayoutRequest, by, reason: str) -> PayoutRequest:
@@ -1130,6 +1509,13 @@ def payout_reject(*, payout: PayoutRequest, by, reason: str) -> PayoutRequest:
             return payout
         if payout.status != PayoutRequest.Status.REQUESTED:
             raise WalletRefused(_("This withdrawal was already decided."))
+        if payout_card_refunds(payout).exists():
+            raise WalletRefused(
+                _(
+                    "Part of this withdrawal already went back to the card; it cannot be "
+                    "returned to the wallet. Approve it again to send the rest."
+                )
+            )
         post_transaction(
             idempotency_key=f"payout:{payout.pk}:returned",
             kind="payout.rejected",

@@ -6,15 +6,21 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal, InvalidOperation
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, F, Min, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from portal.middleware import back_office
+from portal.models import AuditEntry
 from portal.permissions import Role, has_role, membership_in
 
 from . import returns_services as rs
@@ -30,6 +36,7 @@ from .returns import (
     PayoutRequest,
     Repayment,
 )
+from .schedules import LOAN_FREQUENCIES, add_months
 
 
 def _is_staff(user) -> bool:
@@ -90,7 +97,12 @@ def wallet(request):
                 user=request.user, is_active=True
             ),
             "payouts": PayoutRequest.objects.filter(investor=request.user)[:20],
-            "card_currencies": [c for c in currencies if rs.card_payout_possible(request.user, c)],
+            # How much can go back to the cards the investor paid with, per currency.
+            "card_rooms": [
+                room
+                for room in (rs.card_payout_room(request.user, c) for c in currencies)
+                if room.amount
+            ],
             "key": services.new_pledge_key(),
         },
     )
@@ -190,6 +202,36 @@ def _loan_viewer(request, pk: int) -> Offering:
     return offering
 
 
+def _installment_rows(schedule: LoanSchedule, today) -> list[dict]:
+    # What a superseded version left unpaid moved to the next version: it is not late.
+    replaced = schedule.status == LoanSchedule.Status.SUPERSEDED
+    return [
+        {
+            "installment": installment,
+            "status": "superseded"
+            if replaced and not installment.is_paid
+            else installment.status(today),
+            "days_late": installment.days_late(today),
+        }
+        for installment in schedule.installments.all()
+    ]
+
+
+def _write_off_entry(schedule: LoanSchedule | None) -> AuditEntry | None:
+    """Who wrote the loan off, when and why: the reason lives in the audit trail."""
+    if schedule is None or schedule.status != LoanSchedule.Status.WRITTEN_OFF:
+        return None
+    return (
+        AuditEntry.objects.filter(
+            action="loan.written_off",
+            object_type=LoanSchedule._meta.label_lower,
+            object_id=str(schedule.pk),
+        )
+        .order_by("-at", "-pk")
+        .first()
+    )
+
+
 @login_required
 def loan_detail(request, pk: int):
     offering = _loan_viewer(request, pk)
@@ -197,32 +239,41 @@ def loan_detail(request, pk: int):
     schedules = list(
         LoanSchedule.objects.filter(offering=offering).prefetch_related("installments")
     )
+    by_version = {s.version: s for s in schedules}
     current = next((s for s in schedules if s.is_current), None)
-    rows = []
-    if current:
-        for installment in current.installments.all():
-            rows.append(
-                {
-                    "installment": installment,
-                    "status": installment.status(today),
-                    "days_late": installment.days_late(today),
-                }
-            )
+    # Each superseded version with the restructure that replaced it: its date and reason
+    # are those of the next version.
+    older = [
+        {
+            "schedule": s,
+            "replaced_by": by_version.get(s.version + 1),
+            "rows": _installment_rows(s, today),
+        }
+        for s in schedules
+        if not s.is_current
+    ]
     repayments = list(
         Repayment.objects.filter(offering=offering).prefetch_related("allocations__installment")
     )
+    is_staff = request.user.is_staff
     return render(
         request,
         "finance/returns/loan.html",
         {
             "offering": offering,
             "current": current,
-            "rows": rows,
-            "older": [s for s in schedules if not s.is_current],
+            "rows": _installment_rows(current, today) if current else [],
+            "older": older,
+            "write_off": _write_off_entry(current),
             "repayments": repayments,
             "arrears": rs.loan_arrears(current, today) if current else Decimal("0"),
             "excess": sum((r.excess for r in repayments), Decimal("0")),
-            "can_record": _is_staff(request.user),
+            "can_record": _is_staff(request.user)
+            and current is not None
+            and current.status != LoanSchedule.Status.WRITTEN_OFF,
+            "can_service": is_staff
+            and current is not None
+            and current.status == LoanSchedule.Status.ACTIVE,
             "today": today,
             "key": services.new_pledge_key(),
         },
@@ -270,6 +321,228 @@ def loan_repayment_record(request, pk: int):
     return redirect("returns:loan", offering.pk)
 
 
+# --- Staff: servicing loans (restructure, write off) ------------------------------------------
+
+FREQUENCY_LABELS = {
+    1: gettext_lazy("Once a year"),
+    2: gettext_lazy("Twice a year"),
+    3: gettext_lazy("Every four months"),
+    4: gettext_lazy("Every quarter"),
+    6: gettext_lazy("Every two months"),
+    12: gettext_lazy("Every month"),
+}
+
+
+class RestructureForm(forms.Form):
+    annual_rate = forms.DecimalField(
+        label=gettext_lazy("Annual interest rate (%)"),
+        min_value=Decimal("0"),
+        max_value=Decimal("100"),
+        max_digits=6,
+        decimal_places=3,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+    periods = forms.IntegerField(
+        label=gettext_lazy("Number of installments"), min_value=1, max_value=600
+    )
+    periods_per_year = forms.TypedChoiceField(
+        label=gettext_lazy("Installments"),
+        choices=[(n, FREQUENCY_LABELS[n]) for n in sorted(LOAN_FREQUENCIES, reverse=True)],
+        coerce=int,
+    )
+    kind = forms.ChoiceField(
+        label=gettext_lazy("Schedule type"), choices=Offering.ScheduleType.choices
+    )
+    first_due_date = forms.DateField(
+        label=gettext_lazy("First installment due on"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    reason = forms.CharField(
+        label=gettext_lazy("Reason (lenders and the entrepreneur see it)"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def clean_first_due_date(self) -> datetime.date:
+        first_due = self.cleaned_data["first_due_date"]
+        if first_due <= timezone.localdate():
+            raise forms.ValidationError(_("The first installment must fall due after today."))
+        return first_due
+
+    def clean(self):
+        data = super().clean()
+        first_due, per_year = data.get("first_due_date"), data.get("periods_per_year")
+        if first_due and per_year:
+            # The schedule counts whole periods from the day the new terms start, one period
+            # before the first due date; a day that does not exist every month (the 31st)
+            # would not come back as itself.
+            months = 12 // per_year
+            data["start_date"] = add_months(first_due, -months)
+            if add_months(data["start_date"], months) != first_due:
+                self.add_error(
+                    "first_due_date",
+                    _("Choose a day of the month that every month has (up to the 28th)."),
+                )
+        return data
+
+
+class WriteOffForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Reason (lenders and the entrepreneur see it)"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+def _staff_loan(request, pk: int) -> tuple[Offering, LoanSchedule | None]:
+    """The loan named in the URL, for staff only: others who may see the loan are refused
+    (403), others still do not learn it exists (404)."""
+    offering = _loan_viewer(request, pk)
+    if not request.user.is_staff:
+        raise PermissionDenied
+    return offering, rs.current_schedule(offering)
+
+
+def _owed(schedule: LoanSchedule, today) -> dict:
+    installments = list(schedule.installments.all())
+    return {
+        "principal": sum((i.principal - i.principal_paid for i in installments), Decimal("0")),
+        "arrears": rs.loan_arrears(schedule, today),
+        "unpaid": sum(1 for i in installments if not i.is_paid),
+    }
+
+
+@back_office
+@login_required
+def loans_servicing(request):
+    """Staff: every loan being repaid (or closed), the late ones first."""
+    if not request.user.is_staff:
+        raise PermissionDenied
+    today = timezone.localdate()
+    late = Q(installments__due_date__lt=today) & (
+        Q(installments__interest_paid__lt=F("installments__interest"))
+        | Q(installments__principal_paid__lt=F("installments__principal"))
+    )
+    schedules = (
+        LoanSchedule.objects.exclude(status=LoanSchedule.Status.SUPERSEDED)
+        .select_related("offering", "offering__project")
+        .annotate(
+            late_count=Count("installments", filter=late),
+            late_since=Min("installments__due_date", filter=late),
+        )
+        .order_by("status", "-late_count", "late_since", "offering__title", "pk")
+    )
+    status = request.GET.get("status", "")
+    if status in LoanSchedule.Status.values:
+        schedules = schedules.filter(status=status)
+    page = Paginator(schedules, 50).get_page(request.GET.get("page"))
+    for schedule in page:
+        schedule.days_late = (today - schedule.late_since).days if schedule.late_since else 0
+    return render(
+        request,
+        "finance/returns/loans_servicing.html",
+        {"page": page, "status": status, "statuses": LoanSchedule.Status.choices},
+    )
+
+
+@back_office
+@login_required
+def loan_restructure(request, pk: int):
+    offering, current = _staff_loan(request, pk)
+    today = timezone.localdate()
+    if current is None or current.status != LoanSchedule.Status.ACTIVE:
+        messages.error(request, _("Only a loan being repaid can be restructured."))
+        return redirect("returns:loan", offering.pk)
+    if request.method == "POST":
+        form = RestructureForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                schedule = rs.loan_restructure(
+                    offering=offering,
+                    by=request.user,
+                    reason=data["reason"],
+                    annual_rate=data["annual_rate"] / 100,
+                    periods=data["periods"],
+                    periods_per_year=data["periods_per_year"],
+                    kind=data["kind"],
+                    start_date=data["start_date"],
+                )
+            except rs.ReturnsError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(
+                    request,
+                    _("The loan was restructured: version %(version)s is now being repaid.")
+                    % {"version": schedule.version},
+                )
+                return redirect("returns:loan", offering.pk)
+    else:
+        unpaid = current.installments.filter(paid_on__isnull=True).order_by("number")
+        next_due = next((i.due_date for i in unpaid if i.due_date > today), None)
+        form = RestructureForm(
+            initial={
+                "annual_rate": format((current.annual_rate * 100).normalize(), "f")
+                if current.annual_rate >= 0
+                else None,
+                "periods": max(len(unpaid), 1),
+                "periods_per_year": current.periods_per_year,
+                "kind": current.kind,
+                "first_due_date": next_due or add_months(today, 12 // current.periods_per_year),
+            }
+        )
+    return render(
+        request,
+        "finance/returns/loan_restructure.html",
+        {"offering": offering, "current": current, "owed": _owed(current, today), "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@back_office
+@login_required
+def loan_write_off(request, pk: int):
+    """Two steps: the reason, then a page that says what writing off means and asks to
+    confirm. Nothing changes before the confirmation."""
+    offering, current = _staff_loan(request, pk)
+    today = timezone.localdate()
+    if current is None or current.status != LoanSchedule.Status.ACTIVE:
+        messages.error(request, _("Only a loan being repaid can be written off."))
+        return redirect("returns:loan", offering.pk)
+    confirming = False
+    if request.method == "POST":
+        form = WriteOffForm(request.POST)
+        if form.is_valid() and request.POST.get("confirm") == "1":
+            try:
+                rs.loan_write_off(
+                    offering=offering, by=request.user, reason=form.cleaned_data["reason"]
+                )
+            except rs.ReturnsError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(
+                    request, _("The loan was written off; lenders now see it as defaulted.")
+                )
+                return redirect("returns:loan", offering.pk)
+        else:
+            # "Change" on the confirmation page comes back to the form, reason kept.
+            confirming = form.is_valid() and not request.POST.get("change")
+    else:
+        form = WriteOffForm()
+    return render(
+        request,
+        "finance/returns/loan_write_off.html",
+        {
+            "offering": offering,
+            "current": current,
+            "owed": _owed(current, today),
+            "form": form,
+            "confirming": confirming,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
 # --- Issuer: the bond page ---------------------------------------------------------------------
 
 
@@ -297,16 +570,22 @@ def bond_detail(request, pk: int):
 # --- Staff: withdrawals ------------------------------------------------------------------------
 
 
+@back_office
 @login_required
 def payouts_review(request):
     if not request.user.is_staff:
         raise PermissionDenied
-    waiting = PayoutRequest.objects.filter(status=PayoutRequest.Status.REQUESTED).select_related(
-        "investor", "bank_account"
+    waiting = list(
+        PayoutRequest.objects.filter(status=PayoutRequest.Status.REQUESTED).select_related(
+            "investor", "bank_account"
+        )
     )
-    return render(request, "finance/returns/payouts_review.html", {"waiting": waiting})
+    failures = rs.payout_failures(waiting)
+    rows = [{"payout": p, "failure": failures.get(p.pk)} for p in waiting]
+    return render(request, "finance/returns/payouts_review.html", {"rows": rows})
 
 
+@back_office
 @login_required
 @require_POST
 def payout_decide(request, pk: int):
@@ -315,11 +594,19 @@ def payout_decide(request, pk: int):
     payout = get_object_or_404(PayoutRequest, pk=pk)
     try:
         if request.POST.get("decision") == "approve":
-            rs.payout_approve(payout=payout, by=request.user)
-            messages.success(request, _("Withdrawal approved."))
+            payout = rs.payout_approve(payout=payout, by=request.user)
+            if payout.destination == PayoutRequest.Destination.CARD:
+                messages.success(request, _("Withdrawal approved and sent back to the card."))
+            else:
+                messages.success(
+                    request, _("Withdrawal approved; send the bank transfer to the account shown.")
+                )
         else:
             rs.payout_reject(payout=payout, by=request.user, reason=request.POST.get("reason", ""))
             messages.success(request, _("Withdrawal rejected; the money is back in the wallet."))
+    except rs.PayoutFailed as error:
+        # Staff see the provider's own words: they decide what to do next.
+        messages.error(request, f"{error} ({error.detail})" if error.detail else str(error))
     except (rs.ReturnsError, services.FinanceError) as error:
         messages.error(request, str(error))
     return redirect("returns:payouts_review")

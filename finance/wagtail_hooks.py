@@ -430,3 +430,35 @@ def register_bank_statements_menu_item():
         icon_name="doc-full",
         order=160,
     )
+
+
+class StaffMenuItem(MenuItem):
+    def is_shown(self, request):
+        return request.user.is_staff
+
+
+@hooks.register("register_admin_menu_item")
+def register_loan_servicing_menu_item():
+    from django.urls import reverse_lazy
+
+    # A portal page: resolved when the menu is drawn, in the language of that request.
+    return StaffMenuItem(
+        _("Loans being serviced"),
+        reverse_lazy("returns:loans_servicing"),
+        name="loans-servicing",
+        icon_name="list-ul",
+        order=170,
+    )
+
+
+@hooks.register("register_admin_menu_item")
+def register_payouts_menu_item():
+    from django.urls import reverse_lazy
+
+    return StaffMenuItem(
+        _("Withdrawals to approve"),
+        reverse_lazy("returns:payouts_review"),
+        name="payouts-review",
+        icon_name="tasks",
+        order=171,
+    )

@@ -42,8 +42,15 @@ class PaymentProvider:
     def refund(self, *, payment, amount_minor: int, idempotency_key: str) -> str:
         """Send `amount_minor` back to the payer through the provider.
 
-        Called inside the refund workflow after the amount was checked against
-        what was captured; the idempotency key is stable, so a retry does not
-        refund twice. Returns the provider's refund reference; raises
-        PaymentError when the provider refuses."""
+        Called inside a database transaction that holds the payment's row
+        lock, after the amount was checked against what was captured less
+        what was refunded: by the pledge refund workflow, and by a card
+        withdrawal from the wallet (finance.returns_services.payout_approve),
+        which may spread one withdrawal over several payments. The caller
+        records the refund and the payment's refunded total in that same
+        transaction, so a refund the provider refused leaves nothing behind.
+        The idempotency key is stable (it names the payment and the amount),
+        so a retry does not refund twice. Returns the provider's refund
+        reference; raises PaymentError when the provider refuses, with a
+        `user_message` safe to show."""
         raise NotImplementedError

@@ -214,9 +214,12 @@ class StripeProvider(PaymentProvider):
         Raises StripeUnavailable when Stripe cannot answer now, PaymentError
         when the intent does not match the payment, and OperationalError when
         the row lock is not granted in time."""
+        from finance.services import lock_payment
+
         with transaction.atomic():
             _set_lock_timeout()
-            payment = Payment.objects.select_for_update().get(pk=payment.pk)
+            # The pledge first, then the payment: the lock order of finance/services.py.
+            payment = lock_payment(payment)
             if payment.status == Payment.Status.SUCCEEDED or not payment.provider_reference:
                 return payment
             try:

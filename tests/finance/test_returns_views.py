@@ -16,6 +16,7 @@ from finance import returns_services as rs
 from finance.money import Money
 from finance.returns import PayoutRequest
 from portal.urls import urlpatterns as portal_urlpatterns
+from tests.conftest import enable_totp
 from tests.factories import MembershipFactory, UserFactory
 from tests.finance.builders import make_offering
 from tests.finance.test_returns import START, funded_bond, funded_loan, staff, wallet
@@ -113,6 +114,7 @@ def test_wallet_reinvest_and_withdraw(client, paid_bond):
     payout = PayoutRequest.objects.get(investor=person)
     assert wallet(person).amount == 0
     reviewer = staff()
+    enable_totp(reviewer)  # the review is a back-office page
     client.force_login(reviewer)
     assert client.get("/en/payouts/review/").status_code == 200
     client.post(f"/en/payouts/{payout.pk}/decide/", {"decision": "approve"})
