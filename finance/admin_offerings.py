@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from wagtail import hooks
 from wagtail.admin import messages
+from wagtail.admin.views.generic import CreateView
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 
@@ -63,8 +64,33 @@ class OfferingViewSet(ModelViewSet):
     ]
 
 
+class MatchingPoolCreateView(CreateView):
+    """Staff record a sponsor's commitment through the same service as the
+    local governments' own page (services.matching_pool_create)."""
+
+    def save_instance(self):
+        data = self.form.cleaned_data
+        return services.matching_pool_create(
+            offering=data["offering"],
+            sponsor=data["sponsor"],
+            ratio=data["ratio"],
+            cap_per_offering=data["cap_per_offering"],
+            cap_per_contributor=data.get("cap_per_contributor"),
+            by=self.request.user,
+        )
+
+    def form_valid(self, form):
+        try:
+            return super().form_valid(form)
+        except ValidationError as error:
+            form.add_error(None, error)
+            self.produced_error_message = self.get_error_message()
+            return self.form_invalid(form)
+
+
 class MatchingPoolViewSet(ModelViewSet):
     model = MatchingPool
+    add_view_class = MatchingPoolCreateView
     icon = "link"
     menu_label = _("Matching pools")
     list_display = [

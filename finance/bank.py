@@ -9,6 +9,9 @@ money that is not matched sits in the suspense account, so the ledger always
 holds what the bank holds:
 
 - matched:   external -> escrow (and fees), posted by `pledge_mark_paid`;
+  the pledges one import pays are matched together when it ends
+  (`services.matching_batch`), so a sponsor's last funds are shared among
+  them rather than taken by the first line;
 - partial, overpaid, late, unmatched: external -> suspense
   (key ``bankline:<id>:suspense``), reversed (key ``bankline:<id>:unsuspense``)
   when staff assign the line to a pledge or resolve it.

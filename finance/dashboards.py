@@ -4,7 +4,7 @@ from django.db.models import Prefetch
 from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
-from portal.permissions import Role
+from portal.permissions import Role, governments_of
 from portal.registry import (
     DashboardPanel,
     MenuEntry,
@@ -37,6 +37,16 @@ def reviewer_disbursements(request):
     return {"waiting": waiting, "succeeded": succeeded}
 
 
+def government_matching(request):
+    """The matching pools this person's local governments fund."""
+    pools = list(
+        MatchingPool.objects.filter(sponsor__in=governments_of(request.user))
+        .select_related("offering", "sponsor")
+        .order_by("-offering__closes_at", "pk")[:20]
+    )
+    return {"pools": pools}
+
+
 def project_offerings(request, project) -> str:
     offerings = list(
         Offering.objects.filter(project=project)
@@ -48,10 +58,11 @@ def project_offerings(request, project) -> str:
     )
     if not offerings:
         return ""
+    # Rendered without the request: the fragment needs nothing the context
+    # processors add, and they would all run again for it.
     return render_to_string(
         "finance/fragments/project_offerings.html",
         {"offerings": offerings, "project": project},
-        request=request,
     )
 
 
@@ -67,6 +78,15 @@ register_panel(
         "finance/panels/disbursements.html",
         reviewer_disbursements,
         order=20,
+    )
+)
+register_panel(
+    DashboardPanel(
+        "finance.matching",
+        Role.LOCAL_GOVERNMENT,
+        "finance/matching/panel.html",
+        government_matching,
+        order=25,
     )
 )
 register_fragment("project.offerings", "finance", project_offerings)

@@ -21,13 +21,16 @@ triggers installed by migration 0002.
 """
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import reduce
 from itertools import islice
+from operator import or_
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, models
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.db.transaction import atomic
 from django.utils.translation import gettext_lazy as _
 
@@ -140,18 +143,44 @@ class Account(models.Model):
         ``allow_negative`` defaults to True for external and provider-clearing accounts and
         False for every other kind; it only applies when the account is created.
         """
-        kind = cls.Kind(kind)
-        # Money validates and upper-cases the code: "usd" from a provider is "USD" here.
-        currency = Money.zero(currency).currency
-        if allow_negative is None:
-            allow_negative = kind in cls.NEGATIVE_BY_NATURE
-        lookup = {"kind": kind, "key": key, "currency": currency}
+        lookup = cls._lookup(kind, key, currency)
         # Accounts are created once and read on every posting: look first.
-        account = cls.objects.filter(**lookup).first()
-        if account is not None:
-            if user is not None and account.user_id != user.pk:
-                raise LedgerError(f"{account} belongs to user {account.user_id}, not {user.pk}")
-            return account
+        try:
+            account = cls.objects.get(**lookup)
+        except cls.DoesNotExist:
+            account = cls._create(lookup, user=user, allow_negative=allow_negative)
+        return cls._owned_by(account, user)
+
+    @classmethod
+    def get_or_create_many(cls, wanted: Sequence[Mapping[str, Any]]) -> list["Account"]:
+        """Several accounts at once, each as ``get_or_create_for(**spec)`` returns it, in the
+        order given: one query when they all exist, which after the first posting they do."""
+        if not wanted:
+            return []
+        lookups = [cls._lookup(spec["kind"], spec["key"], spec["currency"]) for spec in wanted]
+        found = {
+            (account.kind, account.key, account.currency): account
+            for account in cls.objects.filter(reduce(or_, (Q(**lookup) for lookup in lookups)))
+        }
+        accounts = []
+        for spec, lookup in zip(wanted, lookups, strict=True):
+            account = found.get((lookup["kind"], lookup["key"], lookup["currency"]))
+            if account is None:
+                account = cls._create(
+                    lookup, user=spec.get("user"), allow_negative=spec.get("allow_negative")
+                )
+            accounts.append(cls._owned_by(account, spec.get("user")))
+        return accounts
+
+    @classmethod
+    def _lookup(cls, kind: str, key: str, currency: str) -> dict[str, str]:
+        # Money validates and upper-cases the code: "usd" from a provider is "USD" here.
+        return {"kind": cls.Kind(kind), "key": key, "currency": Money.zero(currency).currency}
+
+    @classmethod
+    def _create(cls, lookup: dict[str, str], *, user, allow_negative: bool | None) -> "Account":
+        if allow_negative is None:
+            allow_negative = lookup["kind"] in cls.NEGATIVE_BY_NATURE
         # Two requests creating the same wallet at once: the loser's INSERT violates the
         # unique constraint inside its own savepoint (so an outer transaction survives) and it
         # reads the winner's row instead.
@@ -162,6 +191,10 @@ class Account(models.Model):
                 )
         except IntegrityError:
             account = cls.objects.get(**lookup)
+        return account
+
+    @staticmethod
+    def _owned_by(account: "Account", user) -> "Account":
         if user is not None and account.user_id != user.pk:
             raise LedgerError(f"{account} belongs to user {account.user_id}, not {user.pk}")
         return account

@@ -1,16 +1,46 @@
 """Money workflows: pledging, paying, matching, cancelling, refunding,
 closing offerings and disbursing. Every movement of money is a ledger
 transaction with an idempotency key built from stable ids, so retrying any
-of these functions never moves money twice."""
+of these functions never moves money twice.
+
+Lock order. Every workflow here that holds more than one row lock takes them
+in this order, and never asks for an earlier kind while holding a later one,
+so two workflows may wait for each other but never in a circle:
+
+    offering -> pledge -> payment -> matching pools (by pk) -> project
+
+- pledging, expiring, cancelling and closing start with the offering
+  (`_lock_offering`), then the pledge;
+- paying starts with the pledge, then its payment (`lock_payment`, used by
+  the Stripe sync; bank lines lock the pledge, then the payment), then
+  `pledge_mark_paid` re-takes both in the same order;
+- matching (`pledges_allocate_matching`) and refunds (`refund_pledge`) lock
+  every pool they touch in one statement ordered by pk, after the pledge and
+  payment, and the project row last (`project_add_funding`,
+  `project_refresh_funding`).
+Ledger postings lock only the accounts they spend from, by pk, and wait for
+nothing else meanwhile (finance.ledger). Beware `select_related` under
+`select_for_update()`: it locks the joined rows too, out of this order;
+write `select_for_update(of=("self",))`.
+A transaction that handles several pledges (a bank statement import, an
+offering closing) takes each pledge's rows in this order, one pledge after
+the other. Two such transactions meeting the same pledges in opposite orders
+(an import in file order and a closing in date order) can still deadlock;
+PostgreSQL then aborts one of them whole, and it can simply be run again."""
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime
 import secrets
+from collections import defaultdict
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from decimal import ROUND_DOWN, Decimal
 
 from django.conf import settings
-from django.db import DatabaseError, OperationalError, connection, transaction
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -20,8 +50,9 @@ from portal.models import AuditEntry
 
 from .exceptions import FinanceError
 from .ledger import Account, post_transaction
-from .money import Money, minor_unit_exponent
+from .money import Money, allocate, minor_unit_exponent
 from .offerings import (
+    Instrument,
     KnowledgeTestPass,
     MatchAllocation,
     MatchingPool,
@@ -47,9 +78,15 @@ class KnowledgeTestRequired(PledgeRefused):
 
 
 def escrow_account(offering: Offering) -> Account:
-    return Account.get_or_create_for(
-        kind=Account.Kind.OFFERING_ESCROW, key=f"offering:{offering.pk}", currency=offering.currency
-    )
+    return Account.get_or_create_for(**_escrow(offering))
+
+
+def _escrow(offering: Offering) -> dict:
+    return {
+        "kind": Account.Kind.OFFERING_ESCROW,
+        "key": f"offering:{offering.pk}",
+        "currency": offering.currency,
+    }
 
 
 def payable_account(offering: Offering) -> Account:
@@ -65,13 +102,19 @@ def wallet_account(user, currency: str) -> Account:
 
 
 def fees_account(currency: str) -> Account:
-    return Account.get_or_create_for(
-        kind=Account.Kind.PLATFORM_FEES, key="platform", currency=currency
-    )
+    return Account.get_or_create_for(**_fees(currency))
+
+
+def _fees(currency: str) -> dict:
+    return {"kind": Account.Kind.PLATFORM_FEES, "key": "platform", "currency": currency}
 
 
 def external_account(currency: str) -> Account:
-    return Account.get_or_create_for(kind=Account.Kind.EXTERNAL, key="world", currency=currency)
+    return Account.get_or_create_for(**_external(currency))
+
+
+def _external(currency: str) -> dict:
+    return {"kind": Account.Kind.EXTERNAL, "key": "world", "currency": currency}
 
 
 def clearing_account(provider: str, currency: str) -> Account:
@@ -135,7 +178,12 @@ def _lock_offering(offering_id: int) -> Offering:
     """Take the offering's row lock, waiting at most PUENTE_LOCK_TIMEOUT_MS.
 
     Capacity is scarce: the lock makes check-and-reserve one step, so
-    concurrent pledges can never take an offering past its cap."""
+    concurrent pledges can never take an offering past its cap. It is FOR NO
+    KEY UPDATE, the lock an UPDATE of `reserved` takes anyway: it excludes
+    every other pledge, cancellation and closing of the offering, but not
+    the KEY SHARE lock that inserting a pledge (a foreign key to the
+    offering) takes, so `pledge_create` can write its pledge row before it
+    queues for the offering."""
     queryset = Offering.objects.all()
     if settings.PUENTE_PLEDGE_LOCKING:
         if connection.vendor == "postgresql":
@@ -143,7 +191,7 @@ def _lock_offering(offering_id: int) -> Offering:
                 cursor.execute(
                     "SET LOCAL lock_timeout = %s", [f"{int(settings.PUENTE_LOCK_TIMEOUT_MS)}ms"]
                 )
-        queryset = queryset.select_for_update()
+        queryset = queryset.select_for_update(no_key=True)
     try:
         return queryset.get(pk=offering_id)
     except OperationalError as error:
@@ -156,13 +204,39 @@ def _lock_offering(offering_id: int) -> Offering:
         raise
 
 
+def _refuse_unless_pledgeable(offering: Offering, amount: Decimal) -> None:
+    """Raise PledgeRefused unless the offering, as given, takes this amount."""
+    if not offering.is_open():
+        raise PledgeRefused(_("This offering is not open for pledges."))
+    if amount < offering.min_ticket:
+        raise PledgeRefused(
+            _("The minimum pledge is %(amount)s.")
+            % {"amount": Money(offering.min_ticket, offering.currency).format("en")}
+        )
+    if offering.max_ticket is not None and amount > offering.max_ticket:
+        raise PledgeRefused(
+            _("The maximum pledge is %(amount)s.")
+            % {"amount": Money(offering.max_ticket, offering.currency).format("en")}
+        )
+    if offering.face_value and amount % offering.face_value:
+        raise PledgeRefused(
+            _("Bonds are sold in whole units of %(face)s.")
+            % {"face": Money(offering.face_value, offering.currency).format("en")}
+        )
+    if amount > offering.remaining:
+        raise PledgeRefused(
+            _("Only %(left)s is left in this offering.")
+            % {"left": Money(offering.remaining, offering.currency).format("en")}
+        )
+
+
 def pledge_create(
     *, offering: Offering, investor, amount: Decimal, method: str, idempotency_key: str
 ) -> Pledge:
     """Create a pledge and reserve its capacity, or return the pledge this
     key already made. Raises PledgeRefused (with a message for the user) or
     OfferingBusy (answer 503 with Retry-After)."""
-    existing = Pledge.objects.filter(investor=investor, idempotency_key=idempotency_key).first()
+    existing = _pledge_made_with(investor, idempotency_key)
     if existing is not None:
         return existing
     if not isinstance(amount, Decimal) or not amount.is_finite() or amount <= 0:
@@ -192,38 +266,25 @@ def pledge_create(
                     "identity to raise it."
                 )
             )
+    # Everything that does not need the offering's lock is done before it is
+    # taken: every pledge on the offering queues for that lock, so what runs
+    # under it is only what must (re-read, check, reserve, commit). The
+    # offering's terms are checked only under the lock, as they are there:
+    # the caller's copy may be older.
+    currency = offering.currency
+    fee = pledge_fee(offering, amount, method)
+    now = timezone.now()
     try:
         with transaction.atomic():
-            locked = _lock_offering(offering.pk)
-            if not locked.is_open():
-                raise PledgeRefused(_("This offering is not open for pledges."))
-            if amount < locked.min_ticket:
-                raise PledgeRefused(
-                    _("The minimum pledge is %(amount)s.")
-                    % {"amount": Money(locked.min_ticket, locked.currency).format("en")}
-                )
-            if locked.max_ticket is not None and amount > locked.max_ticket:
-                raise PledgeRefused(
-                    _("The maximum pledge is %(amount)s.")
-                    % {"amount": Money(locked.max_ticket, locked.currency).format("en")}
-                )
-            if locked.face_value and amount % locked.face_value:
-                raise PledgeRefused(
-                    _("Bonds are sold in whole units of %(face)s.")
-                    % {"face": Money(locked.face_value, locked.currency).format("en")}
-                )
-            if amount > locked.remaining:
-                raise PledgeRefused(
-                    _("Only %(left)s is left in this offering.")
-                    % {"left": Money(locked.remaining, locked.currency).format("en")}
-                )
-            now = timezone.now()
+            # The pledge row is written before the lock: no one else sees it
+            # until this transaction commits, and if the offering refuses it
+            # below, the rollback takes it away again.
             pledge = Pledge.objects.create(
-                offering=locked,
+                offering_id=offering.pk,
                 investor=investor,
                 amount=amount,
-                currency=locked.currency,
-                fee=pledge_fee(locked, amount, method),
+                currency=currency,
+                fee=fee,
                 method=method,
                 idempotency_key=idempotency_key,
                 created_at=now,
@@ -232,15 +293,33 @@ def pledge_create(
             if method in (Pledge.Method.BANK_TRANSFER, Pledge.Method.REMITTANCE):
                 pledge.bank_reference = bank_reference_for(pledge)
                 pledge.save(update_fields=["bank_reference"])
+            locked = _lock_offering(offering.pk)
+            if locked.currency != currency:
+                raise PledgeRefused(
+                    _("This offering changed while you were pledging. Please try again.")
+                )
+            _refuse_unless_pledgeable(locked, amount)
+            # An UPDATE rather than save(): no signal handlers run while the
+            # lock is held. The new total is computed from the row read under
+            # the lock (with PUENTE_PLEDGE_LOCKING off, from a stale read,
+            # which is how the concurrency test shows that the lock matters).
+            Offering.objects.filter(pk=locked.pk).update(reserved=locked.reserved + amount)
             locked.reserved += amount
-            locked.save(update_fields=["reserved"])
+            pledge.offering = locked
     except DatabaseError as error:
         # A double click that raced its twin: the unique key kept one pledge.
-        existing = Pledge.objects.filter(investor=investor, idempotency_key=idempotency_key).first()
+        existing = _pledge_made_with(investor, idempotency_key)
         if existing is not None:
             return existing
         raise error
     return pledge
+
+
+def _pledge_made_with(investor, idempotency_key: str) -> Pledge | None:
+    try:
+        return Pledge.objects.get(investor=investor, idempotency_key=idempotency_key)
+    except Pledge.DoesNotExist:
+        return None
 
 
 def bank_reference_for(pledge: Pledge) -> str:
@@ -300,27 +379,94 @@ def pledges_expire_due(*, now: datetime.datetime | None = None) -> int:
 # --- Paying and matching -------------------------------------------------------------------------
 
 
+def lock_payment(payment: Payment) -> Payment:
+    """Lock a payment for an update, its pledge first (see the lock order at
+    the top). Call inside a transaction; returns the payment as stored."""
+    list(Pledge.objects.select_for_update().filter(pk=payment.pledge_id).values_list("pk"))
+    return Payment.objects.select_for_update().get(pk=payment.pk)
+
+
+#: The pledges paid inside a `matching_batch()` block, waiting to be matched together.
+_matching_batch: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
+    "matching_batch", default=None
+)
+
+
+@contextlib.contextmanager
+def matching_batch() -> Iterator[None]:
+    """Match the pledges paid inside the block together, when it ends.
+
+    `pledge_mark_paid` called inside the block marks pledges paid as usual
+    but leaves their matching to the end of the block, where
+    `pledges_allocate_matching` takes them all in one go: when a sponsor's
+    cap cannot cover every match, what is left is shared fairly instead of
+    going to whichever line of a bank statement came first. The block runs
+    in one transaction, so the payments and their matching commit together.
+    A block inside another batch joins the outer one."""
+    if _matching_batch.get() is not None:
+        yield
+        return
+    paid: list[int] = []
+    token = _matching_batch.set(paid)
+    try:
+        with transaction.atomic():
+            yield
+            _matching_batch.reset(token)
+            token = None
+            _match_paid_batch(paid)
+    finally:
+        if token is not None:
+            _matching_batch.reset(token)
+
+
+def _match_paid_batch(pledge_ids: list[int]) -> None:
+    if not pledge_ids:
+        return
+    found = Pledge.objects.select_related("offering").in_bulk(pledge_ids)
+    pledges = [
+        found[pk]
+        for pk in dict.fromkeys(pledge_ids)  # once each, in the order they were paid
+        if pk in found and found[pk].status == Pledge.Status.PAID
+    ]
+    matched = pledges_allocate_matching(pledges=pledges)
+    by_project: defaultdict[int, Decimal] = defaultdict(Decimal)
+    for pledge in pledges:
+        if pledge.offering.project_id is not None:
+            by_project[pledge.offering.project_id] += matched[pledge.pk]
+    for project_id in sorted(by_project):
+        project_add_funding(project_id, by_project[project_id])
+
+
 def pledge_mark_paid(*, payment: Payment) -> Pledge:
     """Record a succeeded payment: post it to the ledger, mark the pledge paid
-    and allocate matching funds. Safe to call any number of times."""
+    and allocate matching funds (at the end of the enclosing
+    `matching_batch()`, if any). Safe to call any number of times."""
     with transaction.atomic():
-        # Locks in the order pledge, then payment: cancellation takes the same
-        # order, so the two never deadlock.
+        # Locks in the order pledge, then payment (the lock order at the top);
+        # `of` keeps the joined offering unlocked: a bare select_related under
+        # FOR UPDATE locked it too, after the payment, the reverse of what
+        # pledge_cancel does, and the two deadlocked.
         pledge = (
-            Pledge.objects.select_for_update().select_related("offering").get(pk=payment.pledge_id)
+            Pledge.objects.select_for_update(of=("self",))
+            .select_related("offering")
+            .get(pk=payment.pledge_id)
         )
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
         offering = pledge.offering
         currency = pledge.currency
         gross = Money.from_minor(payment.amount_minor, currency)
         fee = Money(pledge.fee, currency).quantize()
+        # The accounts in one query: every payment needs them.
+        external, escrow, *fees = Account.get_or_create_many(
+            [_external(currency), _escrow(offering), *([_fees(currency)] if fee.amount else [])]
+        )
         post_transaction(
             idempotency_key=f"payment:{payment.pk}:captured",
             kind="pledge.payment",
             legs=[
-                (external_account(currency), -gross),
-                (escrow_account(offering), gross - fee),
-                *([(fees_account(currency), fee)] if fee.amount else []),
+                (external, -gross),
+                (escrow, gross - fee),
+                *((account, fee) for account in fees),
             ],
             memo=f"pledge {pledge.pk} paid by {payment.provider}",
         )
@@ -344,91 +490,254 @@ def pledge_mark_paid(*, payment: Payment) -> Pledge:
             actor=None, action="pledge.paid", obj=pledge, from_state="pending", to_state="paid"
         )
         matched = Decimal("0")
-        if offering.instrument == "donation_matching":
-            matched = _allocate_matching(pledge)
+        if offering.instrument == Instrument.DONATION_MATCHING:
+            batch = _matching_batch.get()
+            if batch is not None:
+                batch.append(pledge.pk)  # matched, and counted, when the batch ends
+            else:
+                matched = pledges_allocate_matching(pledges=[pledge])[pledge.pk]
         project_add_funding(offering.project_id, pledge.amount + matched)
     return pledge
 
 
 def match_amounts(
-    *, contribution: Decimal, pools: list[MatchingPool], already_by_pool: dict, currency: str
-) -> dict[int, Decimal]:
-    """How much each sponsor adds to one contribution.
+    *,
+    pool: MatchingPool,
+    contributions: Sequence[tuple[Hashable, Decimal]],
+    already_by_contributor: Mapping[Hashable, Decimal],
+    currency: str,
+) -> list[Decimal]:
+    """What one sponsor adds to each of several contributions matched
+    together, in minor units: `contributions` pairs a contributor with an
+    amount; the result follows its order.
 
-    Each match is contribution x ratio, truncated to the minor unit, limited
-    by the sponsor's cap per contributor (less what this contributor already
-    received) and by what is left of its cap for the offering."""
+    Each match is the contribution times the pool's ratio, truncated to the
+    minor unit, then limited by the cap per contributor (less what that
+    contributor already received, here or earlier in the list). If what is
+    left of the pool's cap for the offering cannot cover all of them, it is
+    split by the largest-remainder method weighted by those matches (ties:
+    the larger match, then the earlier contribution): the parts add up to
+    exactly what is left, and none exceeds its match, so no contributor goes
+    past their cap either."""
     q = quantum(currency)
-    result = {}
-    for pool in pools:
-        match = (contribution * pool.ratio).quantize(q, rounding=ROUND_DOWN)
+    zero = Decimal(0).quantize(q)
+    given: dict[Hashable, Decimal] = dict(already_by_contributor)
+    wanted: list[Decimal] = []
+    for contributor, amount in contributions:
+        match = (amount * pool.ratio).quantize(q, rounding=ROUND_DOWN)
         if pool.cap_per_contributor is not None:
-            match = min(
-                match, max(pool.cap_per_contributor - already_by_pool.get(pool.pk, 0), Decimal("0"))
+            room = pool.cap_per_contributor - given.get(contributor, Decimal(0))
+            match = min(match, max(room, zero).quantize(q, rounding=ROUND_DOWN))
+        match = max(match, zero)
+        given[contributor] = given.get(contributor, Decimal(0)) + match
+        wanted.append(match)
+    left = max(pool.cap_per_offering - pool.committed, zero).quantize(q, rounding=ROUND_DOWN)
+    if sum(wanted, zero) <= left:
+        return wanted
+    if not left:
+        return [zero] * len(wanted)
+    return [part.amount for part in allocate(Money(left, currency), wanted)]
+
+
+def pledges_allocate_matching(*, pledges: Sequence[Pledge]) -> dict[int, Decimal]:
+    """Allocate sponsors' matches to paid pledges, all in one go; returns the
+    total matched per pledge pk.
+
+    Pools of every offering concerned are locked in one statement in pk
+    order. Each pool shares what is left of its cap among the pledges by
+    `match_amounts`, in the order given (earlier pledges win ties). A pledge
+    a pool has already matched (or matched and returned) is skipped, so a
+    retry adds nothing. Callers hold the pledges' locks and decide which
+    pledges are matched (only donations with matching are)."""
+    pledges = list({pledge.pk: pledge for pledge in pledges}.values())
+    matched = {pledge.pk: Decimal("0") for pledge in pledges}
+    if not pledges:
+        return matched
+    pools = list(
+        MatchingPool.objects.select_for_update()
+        .filter(offering__in={pledge.offering_id for pledge in pledges})
+        .select_related("sponsor")
+        .order_by("pk")
+    )
+    if not pools:
+        return matched
+    done = set(
+        MatchAllocation.objects.filter(pool__in=pools, pledge__in=matched).values_list(
+            "pool", "pledge"
+        )
+    )
+    already: defaultdict[int, dict[int, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for pool_id, investor_id, amount in MatchAllocation.objects.filter(
+        pool__in=pools,
+        pledge__investor__in={pledge.investor_id for pledge in pledges},
+        released=False,
+    ).values_list("pool", "pledge__investor", "amount"):
+        already[pool_id][investor_id] += amount
+    escrows: dict[int, Account] = {}
+    for pool in pools:
+        batch = [
+            pledge
+            for pledge in pledges
+            if pledge.offering_id == pool.offering_id and (pool.pk, pledge.pk) not in done
+        ]
+        if not batch:
+            continue
+        currency = batch[0].currency
+        amounts = match_amounts(
+            pool=pool,
+            contributions=[(pledge.investor_id, pledge.amount) for pledge in batch],
+            already_by_contributor=already[pool.pk],
+            currency=currency,
+        )
+        for pledge, amount in zip(batch, amounts, strict=True):
+            if not amount:
+                continue
+            if pool.offering_id not in escrows:
+                escrows[pool.offering_id] = escrow_account(pledge.offering)
+            MatchAllocation.objects.create(pool=pool, pledge=pledge, amount=amount)
+            money = Money(amount, currency)
+            post_transaction(
+                idempotency_key=f"match:{pool.pk}:{pledge.pk}",
+                kind="matching",
+                legs=[
+                    (matching_account(pool, currency), -money),
+                    (escrows[pool.offering_id], money),
+                ],
+                memo=f"{pool.sponsor} matches pledge {pledge.pk}",
             )
-        match = min(match, max(pool.cap_per_offering - pool.committed, Decimal("0")))
-        if match > 0:
-            result[pool.pk] = match
-    return result
+            matched[pledge.pk] += amount
+        total = sum(amounts, Decimal("0"))
+        if total:
+            pool.committed += total
+            pool.save(update_fields=["committed"])
+    return matched
 
 
 def _allocate_matching(pledge: Pledge) -> Decimal:
-    """Allocate sponsors' matches to a paid pledge; returns the total matched."""
-    pools = list(
-        MatchingPool.objects.select_for_update().filter(offering=pledge.offering_id).order_by("pk")
+    """Allocate sponsors' matches to one paid pledge; returns the total matched."""
+    return pledges_allocate_matching(pledges=[pledge])[pledge.pk]
+
+
+def matching_pool_create(
+    *,
+    offering: Offering,
+    sponsor,
+    ratio: Decimal,
+    cap_per_offering: Decimal,
+    cap_per_contributor: Decimal | None = None,
+    by,
+) -> MatchingPool:
+    """A sponsor commits to match contributions to an offering: `ratio` of
+    each, up to `cap_per_offering` in all and `cap_per_contributor` per
+    person, in the offering's currency.
+
+    The commitment is recorded in three places: the pool row, the pool's
+    ledger account (opened now; it runs negative by what the sponsor owes as
+    matches are allocated) and an audit entry with the terms. Raises
+    ValidationError, keyed by field, for terms that do not hold; nothing is
+    written then."""
+    pool = MatchingPool(
+        offering=offering,
+        sponsor=sponsor,
+        ratio=ratio,
+        cap_per_offering=cap_per_offering,
+        cap_per_contributor=cap_per_contributor,
     )
-    if not pools:
-        return Decimal("0")
-    already = dict(
-        MatchAllocation.objects.filter(
-            pledge__investor=pledge.investor_id, pool__in=pools, released=False
+    errors: dict[str, list] = defaultdict(list)
+    if offering.instrument != Instrument.DONATION_MATCHING:
+        errors[NON_FIELD_ERRORS].append(
+            _("Matching applies to donations with matching, not to this kind of offering.")
         )
-        .values("pool")
-        .annotate(total=Sum("amount"))
-        .values_list("pool", "total")
-    )
-    amounts = match_amounts(
-        contribution=pledge.amount, pools=pools, already_by_pool=already, currency=pledge.currency
-    )
-    escrow = escrow_account(pledge.offering)
-    for pool in pools:
-        amount = amounts.get(pool.pk)
-        if not amount:
+    if offering.status not in (Offering.Status.DRAFT, Offering.Status.OPEN):
+        errors[NON_FIELD_ERRORS].append(_("This offering has closed."))
+    q = quantum(offering.currency)
+    for name in ("cap_per_offering", "cap_per_contributor"):
+        value = getattr(pool, name)
+        if value is None:
             continue
-        MatchAllocation.objects.create(pool=pool, pledge=pledge, amount=amount)
-        pool.committed += amount
-        pool.save(update_fields=["committed"])
-        money = Money(amount, pledge.currency)
-        post_transaction(
-            idempotency_key=f"match:{pool.pk}:{pledge.pk}",
-            kind="matching",
-            legs=[(matching_account(pool, pledge.currency), -money), (escrow, money)],
-            memo=f"{pool.sponsor} matches pledge {pledge.pk}",
+        if value <= 0:
+            errors[name].append(_("Enter an amount greater than zero."))
+        elif value != value.quantize(q):
+            errors[name].append(
+                _("Use at most %(places)d decimals for %(currency)s.")
+                % {"places": minor_unit_exponent(offering.currency), "currency": offering.currency}
+            )
+    if (
+        cap_per_contributor is not None
+        and cap_per_contributor > 0
+        and cap_per_offering is not None
+        and cap_per_contributor > cap_per_offering
+    ):
+        errors["cap_per_contributor"].append(
+            _("The cap per contributor cannot be above the cap for the offering.")
         )
-    return sum(amounts.values(), Decimal("0"))
+    if MatchingPool.objects.filter(offering=offering, sponsor=sponsor).exists():
+        errors[NON_FIELD_ERRORS].append(
+            _("%(sponsor)s already matches this offering.") % {"sponsor": sponsor}
+        )
+    try:
+        pool.full_clean(validate_constraints=False)
+    except ValidationError as error:
+        for name, messages in error.message_dict.items():
+            errors[name].extend(messages)
+    if errors:
+        raise ValidationError(dict(errors))
+    try:
+        with transaction.atomic():
+            pool.save()
+            matching_account(pool, offering.currency)
+            AuditEntry.record(
+                actor=by,
+                action="matching_pool.created",
+                obj=pool,
+                to_state="committed",
+                data={
+                    "offering": offering.pk,
+                    "sponsor": sponsor.pk,
+                    "currency": offering.currency,
+                    "ratio": str(pool.ratio),
+                    "cap_per_offering": str(pool.cap_per_offering),
+                    "cap_per_contributor": (
+                        None if cap_per_contributor is None else str(pool.cap_per_contributor)
+                    ),
+                },
+            )
+    except IntegrityError:
+        # The same sponsor's pool created a moment ago by another request.
+        raise ValidationError(
+            {
+                NON_FIELD_ERRORS: [
+                    _("%(sponsor)s already matches this offering.") % {"sponsor": sponsor}
+                ]
+            }
+        ) from None
+    return pool
 
 
 def project_add_funding(project_id: int | None, amount: Decimal) -> None:
     """Add newly paid money to the catalogue's funding figures in one UPDATE
-    (atomic in the database, so concurrent payments never lose one)."""
-    from django.db.models import Case, DecimalField, F, IntegerField, When
-    from django.db.models.functions import Cast, Floor
+    (atomic in the database, so concurrent payments never lose one).
 
+    Every payment runs it, last in its transaction, and it holds the
+    project's row lock until the commit; written as SQL because building the
+    same statement from ORM expressions cost several times more than
+    running it. The percentage is floored, as `project_refresh_funding`
+    truncates it (amounts are never negative)."""
     from projects.models import Project
 
     if project_id is None or not amount:
         return
-    raised = F("amount_raised") + amount
-    percent = Cast(
-        Floor(
-            Cast(raised * 100, DecimalField(max_digits=20, decimal_places=4)) / F("funding_sought")
-        ),
-        IntegerField(),
-    )
-    Project.objects.filter(pk=project_id).update(
-        amount_raised=raised,
-        funded_percent=Case(When(funding_sought__gt=0, then=percent), default=0),
-    )
+    table = connection.ops.quote_name(Project._meta.db_table)
+    sql = f"""
+        UPDATE {table}
+           SET amount_raised = amount_raised + %s,
+               funded_percent = CASE WHEN funding_sought > 0
+                   THEN CAST(FLOOR((amount_raised + %s) * 100 / funding_sought) AS INTEGER)
+                   ELSE 0 END
+         WHERE id = %s
+    """  # noqa: S608 - the table name comes from model metadata, no user input
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [amount, amount, project_id])
 
 
 @transaction.atomic
@@ -464,20 +773,27 @@ def project_refresh_funding(project_id: int | None) -> None:
 
 def pledge_cancel(*, pledge: Pledge, by, to_wallet: bool = False) -> Pledge:
     """The investor cancels: pending pledges any time; paid ones without a
-    reason during the reflection period, with a full refund (fee included)."""
+    reason during the reflection period, with a full refund (fee included).
+
+    The decision is taken on the pledge as it is under its lock (offering,
+    then pledge: the lock order at the top): a payment confirmed a moment
+    earlier makes this a refund, never a cancellation that keeps the money."""
     if pledge.investor_id != by.pk:
         raise PledgeRefused(_("This is not your pledge."))
-    if pledge.status == Pledge.Status.PAID and not pledge.in_reflection_period():
-        raise PledgeRefused(_("The reflection period of this pledge is over."))
-    if pledge.offering.status != Offering.Status.OPEN and pledge.status == Pledge.Status.PAID:
-        raise PledgeRefused(_("This offering has closed; pledges can no longer be cancelled."))
     with transaction.atomic():
-        was_paid = Pledge.objects.get(pk=pledge.pk).status == Pledge.Status.PAID
+        offering = _lock_offering(pledge.offering_id)
+        pledge = Pledge.objects.select_for_update().get(pk=pledge.pk)
+        was_paid = pledge.status == Pledge.Status.PAID
+        if was_paid and not pledge.in_reflection_period():
+            raise PledgeRefused(_("The reflection period of this pledge is over."))
+        if was_paid and offering.status != Offering.Status.OPEN:
+            raise PledgeRefused(_("This offering has closed; pledges can no longer be cancelled."))
         pledge = _release(
             pledge,
             Pledge.Status.REFUNDED if was_paid else Pledge.Status.CANCELLED,
             actor=by,
             reason="investor cancelled",
+            only_from=(pledge.status,) if pledge.status in Pledge.ACTIVE else (),
         )
         if was_paid:
             refund_pledge(pledge=pledge, to_wallet=to_wallet, reason="reflection period")
@@ -494,9 +810,24 @@ def refund_pledge(*, pledge: Pledge, to_wallet: bool = False, reason: str = "") 
 
     currency = pledge.currency
     escrow = escrow_account(pledge.offering)
-    for allocation in MatchAllocation.objects.select_for_update().filter(
-        pledge=pledge, released=False
-    ):
+    # The lock order at the top: pledge, payments, then the pools by pk.
+    list(Pledge.objects.select_for_update().filter(pk=pledge.pk).values_list("pk"))
+    payments = list(
+        pledge.payments.select_for_update().filter(status=Payment.Status.SUCCEEDED).order_by("pk")
+    )
+    allocations = list(
+        MatchAllocation.objects.select_for_update(of=("self",))
+        .filter(pledge=pledge, released=False)
+        .select_related("pool")
+        .order_by("pool_id")
+    )
+    list(
+        MatchingPool.objects.select_for_update()
+        .filter(pk__in=[allocation.pool_id for allocation in allocations])
+        .order_by("pk")
+        .values_list("pk")
+    )
+    for allocation in allocations:
         money = Money(allocation.amount, currency)
         post_transaction(
             idempotency_key=f"match:{allocation.pool_id}:{pledge.pk}:returned",
@@ -508,7 +839,7 @@ def refund_pledge(*, pledge: Pledge, to_wallet: bool = False, reason: str = "") 
         )
         allocation.released = True
         allocation.save(update_fields=["released"])
-    for payment in pledge.payments.select_for_update().filter(status=Payment.Status.SUCCEEDED):
+    for payment in payments:
         left = payment.captured_minor - payment.refunded_minor
         if left <= 0:
             continue

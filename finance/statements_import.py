@@ -34,6 +34,7 @@ from .bank import BankStatementImport, BankStatementLine
 from .exceptions import FinanceError, MoneyError
 from .money import Money
 from .payments.bank_transfer import match_line
+from .services import matching_batch
 
 MAX_STATEMENT_BYTES = 5 * 1024 * 1024
 CAMT053_NAMESPACE = re.compile(r"^urn:iso:std:iso:20022:tech:xsd:camt\.053\.001\.(\d{2})$")
@@ -612,8 +613,11 @@ def import_statement(*, file_bytes: bytes, filename: str, uploaded_by) -> BankSt
             statement.new_line_count = len(new_lines)
             statement.known_line_count = len(parsed.lines) - len(new_lines)
             statement.save(update_fields=["new_line_count", "known_line_count"])
-            for line in new_lines:
-                match_line(line)
+            # Pledges paid by this statement are matched together at the end,
+            # so a sponsor's last funds are shared, not taken by the first line.
+            with matching_batch():
+                for line in new_lines:
+                    match_line(line)
             AuditEntry.record(
                 actor=uploaded_by,
                 action="bank_statement.imported",

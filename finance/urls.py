@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -11,4 +11,5 @@ urlpatterns = [
     path("pledges/<int:pk>/refresh/", views.pledge_refresh, name="pledge_refresh"),
     path("pledges/<int:pk>/cancel/", views.pledge_cancel, name="pledge_cancel"),
     path("knowledge-test/", views.knowledge_test, name="knowledge_test"),
+    path("", include("finance.urls_matching")),
 ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -14,6 +15,8 @@ from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+
+from projects.models import Project
 
 from . import knowledge, services
 from .forms import KnowledgeTestForm, PledgeForm
@@ -31,12 +34,15 @@ def busy_response(request) -> HttpResponse:
 
 
 def _open_offering(pk: int) -> Offering:
-    offering = get_object_or_404(Offering.objects.select_related("project", "issuer"), pk=pk)
-    if offering.project_id and not offering.project.is_public:
-        raise Http404
-    if offering.status == Offering.Status.DRAFT:
-        raise Http404
-    return offering
+    """The offering, unless it is a draft or its project is not public (as
+    `Project.is_public` says): both are answered 404, in one query that loads
+    only the offering's own row (the pledge pages show nothing of the project)."""
+    return get_object_or_404(
+        Offering.objects.exclude(status=Offering.Status.DRAFT).filter(
+            Q(project__isnull=True) | Q(project__status__in=Project.PUBLIC_STATUSES)
+        ),
+        pk=pk,
+    )
 
 
 @login_required
