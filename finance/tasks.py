@@ -136,3 +136,102 @@ BEAT_SCHEDULE = {
         "schedule": crontab(hour=6, minute=30),
     },
 }
+
+
+# --- Statements ---------------------------------------------------------------------------------
+
+
+@shared_task(bind=True, name="finance.tasks.statement_render", queue="statements", max_retries=5)
+def statement_render(self, statement_id: int) -> str:
+    """Render and store one statement's PDF; returns the statement's status.
+
+    Idempotent: a statement already ready is left alone. Database and storage hiccups are
+    retried with a growing delay; when the retries run out, or on any other error, the
+    statement is marked failed with the reason, so the investor is told instead of waiting
+    for a PDF that never comes."""
+    from .statements import (
+        STATEMENT_BUSY,
+        Statement,
+        statement_build,
+        statement_mark_failed,
+    )
+
+    try:
+        return statement_build(statement_id=statement_id).status
+    except Statement.DoesNotExist:
+        logger.warning("statement %s no longer exists; nothing to render", statement_id)
+        return "missing"
+    except TRANSIENT as error:
+        if self.request.retries < self.max_retries:
+            raise self.retry(exc=error, countdown=min(10 * 2**self.request.retries, 600)) from error
+        logger.warning("statement %s: giving up after retries: %s", statement_id, error)
+        failed = statement_mark_failed(statement_id=statement_id, error=str(STATEMENT_BUSY))
+    except Exception as error:
+        logger.exception("statement %s could not be rendered", statement_id)
+        failed = statement_mark_failed(
+            statement_id=statement_id, error=f"{type(error).__name__}: {error}"
+        )
+    return failed.status if failed is not None else "missing"
+
+
+@shared_task(name="finance.tasks.statements_monthly", queue="statements")
+def statements_monthly(today: str | None = None) -> int:
+    """Request last month's statement for every investor whose wallet moved in it, in their
+    language. Keyed by the month, so Beat firing twice asks for each statement once."""
+    from django.contrib.auth import get_user_model
+
+    from .statements import (
+        Statement,
+        StatementRefused,
+        day_start,
+        investors_with_wallet_activity,
+        month_period,
+        statement_request,
+    )
+
+    last_month = _day(today).replace(day=1) - datetime.timedelta(days=1)
+    start, end = month_period(last_month.year, last_month.month)
+    investor_ids = investors_with_wallet_activity(
+        opens_at=day_start(start), closes_at=day_start(end + datetime.timedelta(days=1))
+    )
+    requested = 0
+    for investor in get_user_model().objects.filter(pk__in=investor_ids).order_by("pk"):
+        try:
+            statement_request(
+                investor=investor,
+                period_kind=Statement.PeriodKind.MONTH,
+                start=start,
+                end=end,
+                language=investor.preferred_language,
+                request_key=f"monthly:{start:%Y-%m}",
+            )
+        except StatementRefused as error:
+            logger.warning("monthly statement for user %s not requested: %s", investor.pk, error)
+            continue
+        requested += 1
+    return requested
+
+
+BEAT_SCHEDULE["finance-statements-monthly"] = {
+    "task": "finance.tasks.statements_monthly",
+    "schedule": crontab(day_of_month=1, hour=4, minute=0),
+}
+
+
+# --- Loan installment notices -------------------------------------------------------------------
+
+
+@shared_task(name="finance.tasks.installments_notify", autoretry_for=TRANSIENT, max_retries=3)
+def installments_notify(today: str | None = None) -> int:
+    """Tell entrepreneurs of installments due in three days, one day late and thirty days late
+    (staff too at thirty), once per installment and stage; returns how many notices went
+    out. Running it twice, or again after a missed day, tells nobody twice."""
+    from .returns_services import installments_send_notices
+
+    return installments_send_notices(today=_day(today))
+
+
+BEAT_SCHEDULE["finance-installments-notify"] = {
+    "task": "finance.tasks.installments_notify",
+    "schedule": crontab(hour=7, minute=0),
+}
