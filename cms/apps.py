@@ -10,11 +10,15 @@ class CmsConfig(AppConfig):
         from django.db.models.signals import post_save
 
         from finance.knowledge import register_question_source
+        from portal.celery import app
         from portal.registry import register_fragment
 
         from .knowledge_source import literacy_questions
         from .models import SiteSettings
         from .site_links import footer_links, forget_site_links, navigation_links
+        from .tasks import BEAT_SCHEDULE
+
+        app.conf.beat_schedule = {**(app.conf.beat_schedule or {}), **BEAT_SCHEDULE}
 
         register_question_source(literacy_questions)
         register_fragment("site.navigation", "cms", navigation_links)

@@ -67,6 +67,17 @@ class GlossaryTermBlock(blocks.StructBlock):
         description = _("A term from the glossary with its definition.")
         label = _("Glossary term")
 
+    def get_context(self, value, parent_context=None):
+        """The term in the visitor's language when the page found a translation
+        (``glossary_terms``, looked up once for the whole body)."""
+        context = super().get_context(value, parent_context)
+        term = value["term"]
+        localized = (parent_context or {}).get("glossary_terms") or {}
+        if term is not None:
+            term = localized.get(term.translation_key, term)
+        context["term"] = term
+        return context
+
 
 class ImageBlock(blocks.StructBlock):
     image = ImageChooserBlock(label=_("image"))
@@ -86,28 +97,37 @@ class ImageBlock(blocks.StructBlock):
         label = _("Image")
 
 
+CAPTION_LANGUAGES = [
+    ("en", "English"),
+    ("es", "Español"),
+    ("fr", "Français"),
+    ("pt", "Português"),
+    ("ar", "العربية"),
+]
+
+
+class CaptionTrackBlock(blocks.StructBlock):
+    file = DocumentChooserBlock(
+        label=_("captions file"), help_text=_("A WebVTT (.vtt) file, UTF-8, up to 256 KB.")
+    )
+    language = blocks.ChoiceBlock(
+        label=_("language of the captions"), choices=CAPTION_LANGUAGES, default="en"
+    )
+
+    class Meta:
+        icon = "openquote"
+        label = _("Captions")
+
+
 class VideoBlock(blocks.StructBlock):
-    """A video file served from our own storage, with WebVTT captions: no
-    third-party player or tracking."""
+    """A video file served from our own storage, with WebVTT captions in one or
+    more languages: no third-party player or tracking."""
 
     title = blocks.CharBlock(label=_("title"), max_length=160)
     video = DocumentChooserBlock(
-        label=_("video file"), help_text=_("An MP4 or WebM file uploaded as a document.")
+        label=_("video file"), help_text=_("An MP4 file uploaded as a document.")
     )
-    captions = DocumentChooserBlock(
-        label=_("captions"), required=False, help_text=_("A WebVTT (.vtt) captions file.")
-    )
-    captions_language = blocks.ChoiceBlock(
-        label=_("language of the captions"),
-        choices=[
-            ("en", "English"),
-            ("es", "Español"),
-            ("fr", "Français"),
-            ("pt", "Português"),
-            ("ar", "العربية"),
-        ],
-        default="en",
-    )
+    captions = blocks.ListBlock(CaptionTrackBlock(), label=_("captions"), default=[])
     transcript = blocks.TextBlock(label=_("transcript"), required=False)
 
     class Meta:
@@ -116,12 +136,81 @@ class VideoBlock(blocks.StructBlock):
         preview_value = {
             "title": "Lucía on coming back to Jerez",
             "video": None,
-            "captions": None,
-            "captions_language": "en",
+            "captions": [],
             "transcript": "I saved for three years before coming back.",
         }
         description = _("A video file with captions and an optional transcript.")
         label = _("Video")
+
+    @staticmethod
+    def _upgrade(value):
+        """Blocks saved when a video had a single captions file (``captions``
+        holding a document id, next to ``captions_language``) read as a list."""
+        if isinstance(value, dict) and not isinstance(value.get("captions"), list):
+            value = dict(value)
+            document = value.pop("captions", None)
+            language = value.pop("captions_language", "en")
+            value["captions"] = [{"file": document, "language": language}] if document else []
+        return value
+
+    def to_python(self, value):
+        return super().to_python(self._upgrade(value))
+
+    def bulk_to_python(self, values):
+        return super().bulk_to_python([self._upgrade(value) for value in values])
+
+    def clean(self, value):
+        from .media import check_document, validate_captions, validate_video
+
+        value = super().clean(value)
+        errors = {}
+        if value["video"] is not None:
+            try:
+                check_document(value["video"], validate_video)
+            except ValidationError as error:
+                errors["video"] = error
+        track_errors = {}
+        seen = set()
+        for index, track in enumerate(value["captions"]):
+            if track["language"] in seen:
+                track_errors[index] = blocks.StructBlockValidationError(
+                    block_errors={
+                        "language": ValidationError(
+                            _("There are already captions in this language.")
+                        )
+                    }
+                )
+                continue
+            seen.add(track["language"])
+            try:
+                check_document(track["file"], validate_captions)
+            except ValidationError as error:
+                track_errors[index] = blocks.StructBlockValidationError(
+                    block_errors={"file": error}
+                )
+        if track_errors:
+            errors["captions"] = blocks.ListBlockValidationError(block_errors=track_errors)
+        if errors:
+            raise blocks.StructBlockValidationError(block_errors=errors)
+        return value
+
+    def get_context(self, value, parent_context=None):
+        from django.utils import translation
+
+        context = super().get_context(value, parent_context)
+        active = (translation.get_language() or "en").split("-")[0]
+        names = dict(CAPTION_LANGUAGES)
+        context["tracks"] = [
+            {
+                "url": track["file"].url,
+                "language": track["language"],
+                "label": names.get(track["language"], track["language"]),
+                "default": track["language"] == active,
+            }
+            for track in value["captions"]
+            if track["file"] is not None
+        ]
+        return context
 
 
 class WorkedExampleBlock(blocks.StructBlock):

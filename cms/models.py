@@ -22,7 +22,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, models, transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum
 from django.http import Http404
 from django.shortcuts import redirect
 from django.utils import translation
@@ -194,6 +194,57 @@ def body_images(body) -> list:
     ]
 
 
+def _active_language() -> str:
+    return (translation.get_language() or settings.LANGUAGE_CODE).split("-")[0]
+
+
+def localized_glossary(body) -> dict:
+    """The glossary terms a body shows, in the visitor's language where a
+    translation exists, keyed by translation key. A term left in another
+    language carries ``shown_language`` (its language code), so the page can
+    say so. No query when every term is already in the visitor's language (a
+    translated page points at translated terms), one otherwise."""
+    terms = [
+        child.value["term"]
+        for child in body
+        if child.block_type == "glossary_term" and child.value.get("term") is not None
+    ]
+    active = _active_language()
+    foreign = [term for term in terms if _locale_code(term.locale_id).split("-")[0] != active]
+    localized = {term.translation_key: term for term in terms}
+    if foreign:
+        for term in GlossaryTerm.objects.filter(
+            translation_key__in=[term.translation_key for term in foreign],
+            locale__language_code=active,
+        ):
+            localized[term.translation_key] = term
+    for term in localized.values():
+        code = _locale_code(term.locale_id)
+        term.shown_language = code if code.split("-")[0] != active else None
+    return localized
+
+
+def glossary_in_language(language: str) -> tuple[list, bool]:
+    """Every glossary term, in this language where translated and otherwise in
+    the default language (marked with ``shown_language``), sorted by term;
+    and whether any term fell back. One query."""
+    default = settings.LANGUAGE_CODE.split("-")[0]
+    rows = list(
+        GlossaryTerm.objects.filter(locale__language_code__in={language, default}).select_related(
+            "locale"
+        )
+    )
+    chosen: dict = {}
+    for term in rows:
+        code = term.locale.language_code.split("-")[0]
+        term.shown_language = None if code == language else code
+        current = chosen.get(term.translation_key)
+        if current is None or (current.shown_language and not term.shown_language):
+            chosen[term.translation_key] = term
+    terms = sorted(chosen.values(), key=lambda term: term.term.casefold())
+    return terms, any(term.shown_language for term in terms)
+
+
 def body_items(body, states: dict | None = None) -> list[tuple]:
     """(block, state) pairs for the template: the state of a quiz or calculator
     after a submission (answers and feedback, or the bound form and figures)."""
@@ -261,27 +312,102 @@ def headline_figures() -> HeadlineFigures:
     return figures
 
 
-def featured_offerings(home: HomePage, limit: int = 3) -> list:
-    """The offerings editors chose for the home page; if none, the open ones
-    closing soonest."""
+class OfferingPick(models.TextChoices):
+    CLOSING_SOON = "closing_soon", _("Closing soonest")
+    MOST_FUNDED = "most_funded", _("Most funded")
+    BOTH = "both", _("Closing soonest and most funded, in turn")
+
+
+def _offerings_with_funding():
+    """Offerings open for pledges now, each annotated with ``raised`` (paid
+    pledges plus matching committed to them, as the catalogue counts it) and
+    ``funded_ratio`` (raised / target), computed in the same query."""
+    from django.db.models import DecimalField, ExpressionWrapper, OuterRef, Subquery, Value
+    from django.db.models.functions import Coalesce, NullIf
     from django.utils import timezone
 
-    from finance.offerings import Offering
+    from finance.offerings import MatchAllocation, Offering, Pledge
 
-    chosen = [
-        item.offering
-        for item in home.featured_offerings.select_related(
-            "offering__project__territory", "offering__issuer"
-        )
-        if item.offering.status == Offering.Status.OPEN
-    ]
-    if chosen:
-        return chosen[:limit]
-    return list(
-        Offering.objects.filter(status=Offering.Status.OPEN, closes_at__gt=timezone.now())
-        .select_related("project__territory", "issuer")
-        .order_by("closes_at")[:limit]
+    amount = DecimalField(max_digits=20, decimal_places=4)
+    paid = (
+        Pledge.objects.filter(offering=OuterRef("pk"), status=Pledge.Status.PAID)
+        .order_by()
+        .values("offering")
+        .annotate(total=Sum("amount"))
+        .values("total")
     )
+    matched = (
+        MatchAllocation.objects.filter(pledge__offering=OuterRef("pk"), released=False)
+        .order_by()
+        .values("pledge__offering")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    now = timezone.now()
+    return (
+        Offering.objects.filter(status=Offering.Status.OPEN, opens_at__lte=now, closes_at__gt=now)
+        .select_related("project__territory", "issuer")
+        .annotate(
+            raised=Coalesce(
+                Subquery(paid, output_field=amount), Value(Decimal(0)), output_field=amount
+            )
+            + Coalesce(
+                Subquery(matched, output_field=amount), Value(Decimal(0)), output_field=amount
+            )
+        )
+        .annotate(
+            # NULL for a zero target rather than a division error.
+            funded_ratio=ExpressionWrapper(
+                F("raised") / NullIf(F("target"), Value(Decimal(0))), output_field=amount
+            )
+        )
+    )
+
+
+def _interleave(*lists) -> list:
+    seen, merged = set(), []
+    for group in zip(*lists, strict=False):
+        for offering in group:
+            if offering.pk not in seen:
+                seen.add(offering.pk)
+                merged.append(offering)
+    for items in lists:  # the longer list's tail, once the shorter one ran out
+        for offering in items:
+            if offering.pk not in seen:
+                seen.add(offering.pk)
+                merged.append(offering)
+    return merged
+
+
+def featured_offerings(home: HomePage, limit: int = 3) -> list:
+    """The open offerings editors chose for the home page, in their order; if
+    none (or none still open), picked from the live catalogue by the home
+    page's rule: closing soonest, most funded, or both in turn. Each carries
+    ``funded_percent`` (whole percent of its target raised so far). At most
+    three queries, whatever the number of offerings."""
+    chosen_ids = [item.offering_id for item in home.featured_offerings.all()]
+    offerings: list = []
+    if chosen_ids:
+        found = {o.pk: o for o in _offerings_with_funding().filter(pk__in=chosen_ids)}
+        offerings = [found[pk] for pk in chosen_ids if pk in found][:limit]
+    if not offerings:
+        pick = home.offerings_picked_by
+        open_now = _offerings_with_funding()
+        closing = most_funded = []
+        if pick in (OfferingPick.CLOSING_SOON, OfferingPick.BOTH):
+            closing = list(open_now.order_by("closes_at", "pk")[:limit])
+        if pick in (OfferingPick.MOST_FUNDED, OfferingPick.BOTH):
+            most_funded = list(
+                open_now.order_by(F("funded_ratio").desc(nulls_last=True), "closes_at", "pk")[
+                    :limit
+                ]
+            )
+        offerings = _interleave(closing, most_funded)[:limit]
+    for offering in offerings:
+        offering.funded_percent = (
+            int(offering.raised * 100 / offering.target) if offering.target else 0
+        )
+    return offerings
 
 
 class HomePage(RoutablePageMixin, ContentPageMixin, Page):
@@ -299,6 +425,13 @@ class HomePage(RoutablePageMixin, ContentPageMixin, Page):
         related_name="+",
         help_text=_("Empty: the most recent story."),
     )
+    offerings_picked_by = models.CharField(
+        _("offerings picked automatically"),
+        max_length=20,
+        choices=OfferingPick.choices,
+        default=OfferingPick.BOTH,
+        help_text=_("Used when no open offering is chosen above."),
+    )
 
     content_panels = Page.content_panels + [
         FieldPanel("headline"),
@@ -312,8 +445,9 @@ class HomePage(RoutablePageMixin, ContentPageMixin, Page):
                     "featured_offerings",
                     label=_("featured offerings"),
                     max_num=3,
-                    help_text=_("Empty: the open offerings closing soonest."),
+                    help_text=_("Empty: open offerings picked by the rule below."),
                 ),
+                FieldPanel("offerings_picked_by"),
             ],
             heading=_("Featured"),
         ),
@@ -438,6 +572,7 @@ class StandardPage(ContentPageMixin, Page):
         context = super().get_context(request, *args, **kwargs)
         _attach_renditions(body_images(self.body), [BODY_IMAGE_SPEC])
         context["body_items"] = body_items(self.body)
+        context["glossary_terms"] = localized_glossary(self.body)
         return context
 
 
@@ -467,9 +602,20 @@ class LiteracyHubPage(RoutablePageMixin, ContentPageMixin, Page):
 
     @path("glossary/", name="glossary")
     def glossary(self, request):
-        terms = GlossaryTerm.objects.filter(locale=Locale.get_active()).order_by("term")
+        """The glossary in the visitor's language; terms not yet translated are
+        listed in the default language, marked as such, never left out."""
+        language = _active_language()
+        terms, fallback = glossary_in_language(language)
         return self.render(
-            request, template="cms/glossary.html", context_overrides={"terms": list(terms)}
+            request,
+            template="cms/glossary.html",
+            context_overrides={
+                "terms": terms,
+                "glossary_fallback": fallback,
+                "glossary_untranslated": bool(terms) and all(t.shown_language for t in terms),
+                "glossary_shown_in": _language_name(settings.LANGUAGE_CODE),
+                "glossary_language": _language_name(language),
+            },
         )
 
 
@@ -573,6 +719,7 @@ class LessonPage(RoutablePageMixin, ContentPageMixin, Page):
         states = kwargs.get("states") or {}
         _attach_renditions(body_images(self.body), [BODY_IMAGE_SPEC])
         context["body_items"] = body_items(self.body, states)
+        context["glossary_terms"] = localized_glossary(self.body)
         crumbs = context.get("crumbs") or []
         context["course"] = crumbs[-1] if crumbs else None
         return context
@@ -796,6 +943,7 @@ class ReturneeStoryPage(ContentPageMixin, Page):
         context = super().get_context(request, *args, **kwargs)
         _attach_renditions([self.photo, *body_images(self.body)], [HERO_SPEC, BODY_IMAGE_SPEC])
         context["body_items"] = body_items(self.body)
+        context["glossary_terms"] = localized_glossary(self.body)
         return context
 
 
@@ -933,6 +1081,7 @@ class TerritoryPage(ContentPageMixin, Page):
         context = super().get_context(request, *args, **kwargs)
         _attach_renditions([self.image, *body_images(self.body)], [HERO_SPEC, BODY_IMAGE_SPEC])
         context["body_items"] = body_items(self.body)
+        context["glossary_terms"] = localized_glossary(self.body)
         try:
             context.update(self.dashboard(request.user))
         except DatabaseError:
