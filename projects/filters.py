@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
 from django.db import NotSupportedError, connections
 from django.db.models import Case, F, IntegerField, Lookup, Q, Value, When
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import Territory
 
-from .models import SEARCH_CONFIG, Instrument, Project, search_vector  # noqa: F401
+from .models import SEARCH_COLUMN, SEARCH_CONFIG, Instrument, Project
 from .vetting import RISK_RATINGS, SDGS, SECTORS
 
 MAX_SEARCH_WORDS = 8
@@ -202,10 +203,16 @@ class CatalogueFilter(django_filters.FilterSet):
             return queryset
         if connections[queryset.db].vendor == "postgresql":
             query = SearchQuery(" ".join(words), search_type="websearch", config=SEARCH_CONFIG)
-            # alias(), not annotate(): the vector is for matching and ranking,
-            # never worth sending back with every row.
+            # alias(), not annotate(): the stored vector is for matching and
+            # ranking, never worth sending back with every row.
+            # Built from constants only: no user input reaches this SQL.
+            document = RawSQL(  # noqa: S611
+                f'"{Project._meta.db_table}"."{SEARCH_COLUMN}"',
+                [],
+                output_field=SearchVectorField(),
+            )
             return (
-                queryset.alias(search=search_vector())
+                queryset.alias(search=document)
                 .filter(search=query)
                 .annotate(search_rank=SearchRank(F("search"), query))
             )

@@ -7,7 +7,6 @@ import secrets
 from decimal import Decimal
 
 from django.conf import settings
-from django.contrib.postgres.indexes import GinIndex
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -21,13 +20,20 @@ from portal.models import Organization, Territory
 
 #: PostgreSQL text-search configuration. Projects are written in five languages,
 #: so no language's stemmer or stop words would suit all of them; 'simple' only
-#: lower-cases. Naming it also makes the vector immutable, which the expression
-#: index on `search_vector()` requires.
+#: lower-cases. Naming it also makes the vector immutable, which a generated
+#: column requires.
 SEARCH_CONFIG = "simple"
+
+#: On PostgreSQL, a column the database computes from title, summary and story
+#: whenever a row is written (GENERATED ALWAYS ... STORED, GIN-indexed; migration
+#: 0003). The model does not declare it: SQLite has no tsvector, and no code
+#: ever writes it. projects.filters reads it for matching and ranking.
+SEARCH_COLUMN = "search_document"
 
 
 def search_vector():
-    """Title weighs most, then the summary, then the story."""
+    """Title weighs most, then the summary, then the story. The same document as
+    the SEARCH_COLUMN, computed on the fly (migration 0002 indexed it)."""
     from django.contrib.postgres.search import SearchVector
 
     return (
@@ -212,9 +218,8 @@ class Project(models.Model):
         indexes = [
             models.Index(fields=["status", "published_at"]),
             models.Index(fields=["territory", "status"]),
-            # Full-text search of the catalogue; created on PostgreSQL only
-            # (migration 0002), SQLite searches without it.
-            GinIndex(search_vector(), name="project_search"),
+            # Full-text search: on PostgreSQL a GIN index on SEARCH_COLUMN
+            # (migration 0003), outside the model state like the column.
         ]
         constraints = [
             models.CheckConstraint(

@@ -28,7 +28,7 @@ CHOICE_FIELDS = ("country", "territory", "sector", "sdg", "instrument", "status"
 @anonymous_page_cache
 def catalogue(request):
     filterset = selectors.catalogue_filterset(request.GET, user=request.user)
-    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = selectors.page_of(filterset.qs, request.GET.get("page"), PAGE_SIZE)
     form = filterset.form
     return render(
         request,

@@ -254,6 +254,20 @@ def test_filters_are_kept_in_the_form_and_pagination_links(client):
     assert not set(titles(page_two)) & set(titles(response))
 
 
+def test_pages_past_the_end_or_invalid_show_a_real_page_with_the_total(client):
+    """The total comes from the query that fetches the page (COUNT(*) OVER ());
+    a page past the end falls back to counting and shows the last page."""
+    bulk_projects(30, sector="health")
+    last = client.get(URL, {"page": "9999"})
+    assert len(titles(last)) == 6 and "30 projects" in last.content.decode()
+    assert "Page 2 of 2" in last.content.decode()
+    for page in ("0", "-3", "abc"):
+        first = client.get(URL, {"page": page})
+        assert len(titles(first)) == 24 and "30 projects" in first.content.decode()
+    empty = client.get(URL, {"sector": "agriculture", "page": "3"})
+    assert empty.status_code == 200 and titles(empty) == []
+
+
 def test_card_shows_what_investors_compare(client):
     image = ImageFactory(description="Women sorting agave hearts")
     ProjectFactory(
