@@ -24,6 +24,20 @@ def _clear_cache():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the default language. A request through the test
+    client leaves its language active in the thread (LocaleMiddleware activates
+    it and nothing resets it), so a Spanish page in one test would otherwise
+    make reverse() in the next one build /es/ addresses."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def seeded(db):
     call_command("seed_demo", "--without-projects", verbosity=0)
