@@ -152,9 +152,7 @@ def page_of(queryset: QuerySet, number, per_page: int) -> Page:
     if number < 1:
         number = 1
     bottom = (number - 1) * per_page
-    rows = list(
-        queryset.annotate(matching_total=Window(Count("pk")))[bottom : bottom + per_page]
-    )
+    rows = list(queryset.annotate(matching_total=Window(Count("pk")))[bottom : bottom + per_page])
     if not rows and number > 1:
         return paginator.get_page(number)
     paginator.count = rows[0].matching_total if rows else 0
