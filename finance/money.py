@@ -94,6 +94,11 @@ def _minor_unit_quantum(currency: str) -> Decimal:
     return Decimal((0, (1,), -minor_unit_exponent(currency)))
 
 
+#: Babel needs a territory to pick separators; the interface language alone
+#: names none, so each gets a sensible default.
+DISPLAY_LOCALES = {"en": "en_US", "es": "es_MX", "fr": "fr_FR", "pt": "pt_PT", "ar": "ar"}
+
+
 @dataclass(frozen=True, slots=True)
 class Money:
     """An immutable amount of money: an exact decimal ``amount`` in an ISO 4217 ``currency``.
@@ -169,6 +174,13 @@ class Money:
         round ties half-even and display 0.12 for 0.125 USD.
         """
         return format_currency(self.quantize().amount, self.currency, locale=locale)
+
+    def localized(self) -> str:
+        """Format in the active interface language, as pages and messages show money."""
+        from django.utils import translation
+
+        language = (translation.get_language() or "en").split("-")[0]
+        return self.format(DISPLAY_LOCALES.get(language, DISPLAY_LOCALES["en"]))
 
     def _same_currency(self, other: "Money") -> None:
         if other.currency != self.currency:

@@ -1137,7 +1137,7 @@ def wallet_reinvest(
     if balance(wallet).amount < amount:
         raise WalletRefused(
             _("Your %(currency)s wallet holds %(held)s.")
-            % {"currency": offering.currency, "held": balance(wallet).format("en")}
+            % {"currency": offering.currency, "held": balance(wallet).localized()}
         )
     with transaction.atomic():
         pledge = services.pledge_create(
@@ -1285,7 +1285,7 @@ def payout_request(
         if room.amount < amount.amount:
             raise WalletRefused(
                 _("At most %(room)s can go back to your card; send the rest to a bank account.")
-                % {"room": room.format("en")}
+                % {"room": room.localized()}
             )
         bank_account = None
     elif destination == PayoutRequest.Destination.BANK:
@@ -1318,7 +1318,7 @@ def payout_request(
             )
     except InsufficientFunds as error:
         raise WalletRefused(
-            _("Your wallet holds %(held)s.") % {"held": error.balance.format("en")}
+            _("Your wallet holds %(held)s.") % {"held": error.balance.localized()}
         ) from error
     return payout
 
@@ -1422,7 +1422,7 @@ def _payout_send_to_cards(*, payout: PayoutRequest, by) -> None:
                     )
                     % {
                         "currency": locked.currency,
-                        "room": Money.from_minor(sent, locked.currency).format("en"),
+                        "room": Money.from_minor(sent, locked.currency).localized(),
                     },
                     detail=f"no card payment left to refund {left} minor units",
                 )

@@ -47,6 +47,7 @@ from django.utils.translation import gettext_lazy as _
 from stdnum.iso11649 import format as rf_format
 
 from portal.models import AuditEntry
+from projects.caching import pages_changed
 
 from .exceptions import FinanceError
 from .ledger import Account, post_transaction
@@ -211,22 +212,22 @@ def _refuse_unless_pledgeable(offering: Offering, amount: Decimal) -> None:
     if amount < offering.min_ticket:
         raise PledgeRefused(
             _("The minimum pledge is %(amount)s.")
-            % {"amount": Money(offering.min_ticket, offering.currency).format("en")}
+            % {"amount": Money(offering.min_ticket, offering.currency).localized()}
         )
     if offering.max_ticket is not None and amount > offering.max_ticket:
         raise PledgeRefused(
             _("The maximum pledge is %(amount)s.")
-            % {"amount": Money(offering.max_ticket, offering.currency).format("en")}
+            % {"amount": Money(offering.max_ticket, offering.currency).localized()}
         )
     if offering.face_value and amount % offering.face_value:
         raise PledgeRefused(
             _("Bonds are sold in whole units of %(face)s.")
-            % {"face": Money(offering.face_value, offering.currency).format("en")}
+            % {"face": Money(offering.face_value, offering.currency).localized()}
         )
     if amount > offering.remaining:
         raise PledgeRefused(
             _("Only %(left)s is left in this offering.")
-            % {"left": Money(offering.remaining, offering.currency).format("en")}
+            % {"left": Money(offering.remaining, offering.currency).localized()}
         )
 
 
@@ -304,6 +305,7 @@ def pledge_create(
             # the lock (with PUENTE_PLEDGE_LOCKING off, from a stale read,
             # which is how the concurrency test shows that the lock matters).
             Offering.objects.filter(pk=locked.pk).update(reserved=locked.reserved + amount)
+            pages_changed()  # the remaining amount shown on the project page
             locked.reserved += amount
             pledge.offering = locked
     except DatabaseError as error:
@@ -738,6 +740,7 @@ def project_add_funding(project_id: int | None, amount: Decimal) -> None:
     """  # noqa: S608 - the table name comes from model metadata, no user input
     with connection.cursor() as cursor:
         cursor.execute(sql, [amount, amount, project_id])
+    pages_changed()
 
 
 @transaction.atomic
@@ -766,6 +769,7 @@ def project_refresh_funding(project_id: int | None) -> None:
     sought = project.funding_sought or Decimal("0")
     percent = int(raised * 100 / sought) if sought else 0
     Project.objects.filter(pk=project_id).update(amount_raised=raised, funded_percent=percent)
+    pages_changed()
 
 
 # --- Cancelling and refunding ------------------------------------------------------------------
@@ -837,6 +841,7 @@ def refund_pledge(*, pledge: Pledge, to_wallet: bool = False, reason: str = "") 
         MatchingPool.objects.filter(pk=allocation.pool_id).update(
             committed=F("committed") - allocation.amount
         )
+        pages_changed()  # "matching funds exhausted" may no longer hold
         allocation.released = True
         allocation.save(update_fields=["released"])
     for payment in payments:

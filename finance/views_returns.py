@@ -132,7 +132,7 @@ def wallet_reinvest(request):
     messages.success(
         request,
         _("You reinvested %(amount)s in %(offering)s.")
-        % {"amount": pledge.money.format("en"), "offering": offering.title},
+        % {"amount": pledge.money.localized(), "offering": offering.title},
     )
     return redirect("finance:pledge", pledge.pk)
 
@@ -306,16 +306,16 @@ def loan_repayment_record(request, pk: int):
         messages.error(request, str(error))
     else:
         text = _("Repayment recorded: %(interest)s interest, %(principal)s principal.") % {
-            "interest": Money(repayment.interest_part, repayment.currency).format("en"),
-            "principal": Money(repayment.principal_part, repayment.currency).format("en"),
+            "interest": Money(repayment.interest_part, repayment.currency).localized(),
+            "principal": Money(repayment.principal_part, repayment.currency).localized(),
         }
         if repayment.excess:
             text += " " + _("%(excess)s more than was due is held for review.") % {
-                "excess": Money(repayment.excess, repayment.currency).format("en")
+                "excess": Money(repayment.excess, repayment.currency).localized()
             }
         if repayment.arrears_after:
             text += " " + _("%(arrears)s is still overdue.") % {
-                "arrears": Money(repayment.arrears_after, repayment.currency).format("en")
+                "arrears": Money(repayment.arrears_after, repayment.currency).localized()
             }
         messages.success(request, text)
     return redirect("returns:loan", offering.pk)

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
-from django.utils import timezone
+from django.utils import timezone, translation
 from stdnum import iso11649
 
 from finance import services
@@ -73,6 +73,16 @@ def test_maximum_ticket_and_closed_offering_refused():
     offering.refresh_from_db()
     with pytest.raises(services.PledgeRefused, match="not open"):
         pledge(offering)
+
+
+def test_refusals_show_amounts_the_way_the_investors_language_writes_them():
+    offering = make_offering(max_ticket=Decimal("1500"))
+    with translation.override("fr"), pytest.raises(services.PledgeRefused) as refused:
+        pledge(offering, amount="1501")
+    assert "1\u202f500,00\xa0$US" in str(refused.value), str(refused.value)
+    with translation.override("en"), pytest.raises(services.PledgeRefused) as refused:
+        pledge(offering, amount="1501")
+    assert "$1,500.00" in str(refused.value), str(refused.value)
 
 
 def test_zero_decimal_currency_accepts_whole_units_only():
