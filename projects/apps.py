@@ -7,4 +7,25 @@ class ProjectsConfig(AppConfig):
     verbose_name = _("Projects")
 
     def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
         from . import dashboards  # noqa: F401  (registers dashboard panels)
+        from .caching import pages_changed
+
+        # Anything a public project page or card shows: a change makes the
+        # anonymous page cache out of date (projects/caching.py). Follows and
+        # review work are not shown to anonymous visitors.
+        for name in (
+            "Project",
+            "ProjectPhoto",
+            "Document",
+            "BudgetLine",
+            "TeamMember",
+            "ProjectUpdate",
+            "Milestone",
+            "ImpactReport",
+            "ImpactValue",
+        ):
+            model = self.get_model(name)
+            post_save.connect(pages_changed, sender=model, dispatch_uid=f"pages:{name}:save")
+            post_delete.connect(pages_changed, sender=model, dispatch_uid=f"pages:{name}:delete")

@@ -16,13 +16,18 @@ session, a response that says `private`/`no-store`/`no-cache`, and a response
 the view marked with `do_not_cache()` (the project page does so for a project
 that is not published, whoever may see it).
 
-Staleness. Nothing invalidates an entry: a page may be up to TTL seconds
-behind the database. In particular, when finance updates a project's funding
-(Project.amount_raised, funded_percent, an offering's remaining amount) or an
-editor changes a project, anonymous visitors may see the previous figures for
-up to PUENTE_ANONYMOUS_PAGE_SECONDS, and a project that is unpublished may stay
-listed (and its page visible) for as long. Signed-in people, and so the team,
-reviewers and investors who pledge, always see the current figures.
+Staleness. Every key carries a generation number kept in the same cache.
+`pages_changed()` moves it on once the current transaction commits, so every
+cached page is out of date at once: it is called when a project or anything
+on its page is saved or deleted (signals, connected in ProjectsConfig.ready),
+and by finance wherever funding figures, an offering's remaining amount or a
+matching pool change, including its UPDATE statements that send no signal.
+What the cache cannot see: a change made outside the portal's code (raw SQL
+in a shell), which shows after at most PUENTE_ANONYMOUS_PAGE_SECONDS. The
+generation is only shared between processes when the cache is (Redis when
+REDIS_URL is set); with the per-process memory cache of the embedded setup,
+another process may serve its own copy until the TTL ends. Signed-in people
+always see the current figures.
 
 CSRF. Every page carries the language switcher, a POST form with a CSRF token
 tied to the visitor's own CSRF cookie. The cached copy stores a placeholder
@@ -45,6 +50,7 @@ import re
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.http import HttpResponse
 from django.middleware.csrf import _unmask_cipher_token, get_token
 from django.utils import translation
@@ -71,11 +77,31 @@ def do_not_cache(response: HttpResponse) -> HttpResponse:
     return response
 
 
+GENERATION_KEY = f"{KEY_PREFIX}:generation"
+
+
 def cache_key(request) -> str:
     language = translation.get_language() or settings.LANGUAGE_CODE
     url = request.build_absolute_uri()  # scheme, host, path and query string
     digest = hashlib.sha256(url.encode("utf-8", "surrogateescape")).hexdigest()
-    return f"{KEY_PREFIX}:{language}:{digest}"
+    generation = cache.get(GENERATION_KEY, 0)
+    return f"{KEY_PREFIX}:{generation}:{language}:{digest}"
+
+
+def pages_changed(**_signal_arguments) -> None:
+    """What anonymous pages show has changed: once the transaction commits (so
+    that no page rendered from the old rows is kept under the new number),
+    every cached page is out of date. Usable as a signal receiver."""
+    if page_seconds() > 0:
+        transaction.on_commit(_next_generation)
+
+
+def _next_generation() -> None:
+    try:
+        cache.incr(GENERATION_KEY)
+    except ValueError:  # no generation yet (or it was evicted): start one
+        if not cache.add(GENERATION_KEY, 1, timeout=None):
+            cache.incr(GENERATION_KEY)
 
 
 def _is_signed_in(request) -> bool:

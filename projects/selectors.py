@@ -177,13 +177,16 @@ class ImpactTotal:
     value: Decimal
 
 
-def impact_totals(projects: QuerySet) -> list[ImpactTotal]:
-    """Sum of each indicator over the verified reports of these projects:
-    standard indicators first, in their usual order, then custom ones."""
+def impact_totals(projects: QuerySet | Project) -> list[ImpactTotal]:
+    """Sum of each indicator over the verified reports of these projects (or
+    of one project): standard indicators first, in their usual order, then
+    custom ones."""
+    if isinstance(projects, Project):
+        of_projects = Q(report__project=projects)
+    else:
+        of_projects = Q(report__project__in=projects.values("pk"))
     rows = (
-        ImpactValue.objects.filter(
-            report__verified_at__isnull=False, report__project__in=projects.values("pk")
-        )
+        ImpactValue.objects.filter(of_projects, report__verified_at__isnull=False)
         .values("indicator", "label")
         .annotate(total=Sum("value"))
         .order_by()
@@ -260,8 +263,11 @@ def project_for_page(slug: str, *, user) -> ProjectPage:
                 Follow.objects.filter(user=user, territory=OuterRef("territory_id"))
             ),
         )
-    project = queryset.filter(slug=slug).first()
-    if project is None or not (project.is_public or can_view_unpublished(user, project)):
+    try:
+        project = queryset.get(slug=slug)  # unique: no ORDER BY, unlike first()
+    except Project.DoesNotExist:
+        raise Http404 from None
+    if not (project.is_public or can_view_unpublished(user, project)):
         raise Http404
 
     photos = list(project.photos.select_related("image"))
@@ -287,7 +293,7 @@ def project_for_page(slug: str, *, user) -> ProjectPage:
         budget_total=sum((line.amount for line in budget_lines), Decimal("0")),
         updates=list(project.updates.select_related("author")[:LATEST_UPDATES]),
         milestones=list(project.milestones.all()),
-        impact=impact_totals(Project.objects.filter(pk=project.pk)),
+        impact=impact_totals(project),
         sdgs=[(n, str(sdg_names[n])) for n in project.sdgs or [] if n in sdg_names],
         risk_label=str(risk_label),
         risk_description=str(risk_description),

@@ -160,9 +160,38 @@ def test_a_cached_page_in_one_language_is_not_served_in_another(client, project)
     assert key_en != key_fr
 
 
-def test_pages_may_be_stale_for_the_ttl_only(client, project):
-    """Funding changes do not invalidate the cache: anonymous visitors may see
-    the old figures until the entry expires."""
+def test_a_change_the_portal_makes_shows_at_once(
+    client, project, django_capture_on_commit_callbacks
+):
+    """Saving a project (or anything on its page) moves the cache's generation
+    on at commit: the next anonymous visitor gets a fresh page."""
+    url = "/en/projects/agave-cooperative/"
+    assert "5,400 USD raised so far" in client.get(url).content.decode()
+    assert "Agave cooperative" in client.get(CATALOGUE).content.decode()  # both cached
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        project.title = "Agave and mezcal cooperative"
+        project.save()
+    assert callbacks, "saving a project must schedule the cache's next generation"
+    assert "Agave and mezcal cooperative" in Client().get(url).content.decode()
+    assert "Agave and mezcal cooperative" in Client().get(CATALOGUE).content.decode()
+
+
+def test_funding_written_by_finance_shows_at_once(
+    client, project, django_capture_on_commit_callbacks
+):
+    """project_add_funding is one UPDATE (no signal): it says so itself."""
+    from finance.services import project_add_funding
+
+    url = "/en/projects/agave-cooperative/"
+    assert "5,400 USD raised so far" in client.get(url).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        project_add_funding(project.pk, Decimal("600"))
+    assert "6,000 USD raised so far" in Client().get(url).content.decode()
+
+
+def test_a_change_outside_the_portals_code_is_stale_for_the_ttl_only(client, project):
+    """A bare UPDATE (a shell, a data fix) sends no signal: anonymous visitors
+    may see the old figures until the entry expires."""
     url = "/en/projects/agave-cooperative/"
     assert "5,400 USD raised so far" in client.get(url).content.decode()
     Project.objects.filter(pk=project.pk).update(amount_raised=Decimal("6000"), funded_percent=50)
