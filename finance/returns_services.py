@@ -21,6 +21,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from stdnum import iso11649
+from stdnum.iso7064 import mod_97_10
 
 from portal.models import AuditEntry
 
@@ -307,6 +309,40 @@ def loan_arrears(schedule: LoanSchedule, on: datetime.date) -> Decimal:
         (i.outstanding for i in schedule.installments.all() if i.due_date <= on and not i.is_paid),
         Decimal("0"),
     )
+
+
+#: Body prefix of a loan's repayment reference. Pledge references use "PU"
+#: (`services.bank_reference_for`): both bodies are a two-letter prefix and twelve digits,
+#: so the two schemes can never produce the same reference.
+LOAN_REFERENCE_PREFIX = "LN"
+
+
+def loan_repayment_reference(offering: Offering) -> str:
+    """The ISO 11649 structured creditor reference (RF + check digits) the entrepreneur
+    quotes on a bank transfer repaying this loan. Derived from the offering's id: it never
+    changes and needs no storage."""
+    body = f"{LOAN_REFERENCE_PREFIX}{offering.pk:012d}"
+    return f"RF{mod_97_10.calc_check_digits(body + 'RF')}{body}"
+
+
+def loan_for_repayment_reference(reference: str) -> Offering | None:
+    """The loan whose repayment reference is ``reference`` (compact form), or None."""
+    if not reference or not iso11649.is_valid(reference):
+        return None
+    body = iso11649.compact(reference)[4:]
+    digits = body[len(LOAN_REFERENCE_PREFIX) :]
+    if not body.startswith(LOAN_REFERENCE_PREFIX) or len(digits) != 12 or not digits.isdigit():
+        return None
+    return Offering.objects.filter(pk=int(digits), instrument=Instrument.LOAN).first()
+
+
+def loan_amount_due_next(schedule: LoanSchedule, on: datetime.date) -> Decimal:
+    """What the entrepreneur should pay now: everything overdue on ``on``, or when nothing
+    is, the next installment's outstanding part (the order `repayment_record` applies)."""
+    installments = sorted(schedule.installments.all(), key=lambda i: i.number)
+    unpaid = [i for i in installments if not i.is_paid]
+    due = [i for i in unpaid if i.due_date <= on] or unpaid[:1]
+    return sum((i.outstanding for i in due), Decimal("0"))
 
 
 def repayment_record(

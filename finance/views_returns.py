@@ -7,6 +7,7 @@ import datetime
 from decimal import Decimal, InvalidOperation
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -256,6 +257,20 @@ def loan_detail(request, pk: int):
         Repayment.objects.filter(offering=offering).prefetch_related("allocations__installment")
     )
     is_staff = request.user.is_staff
+    # The bank details to repay with, for the entrepreneur (and staff helping them); a
+    # lender has nothing to pay.
+    repay = None
+    owns = offering.project_id and offering.project.owner_id == request.user.pk
+    if (
+        (owns or _is_staff(request.user))
+        and current
+        and current.status == LoanSchedule.Status.ACTIVE
+    ):
+        repay = {
+            "reference": rs.loan_repayment_reference(offering),
+            "amount": rs.loan_amount_due_next(current, today),
+            "bank": settings.PUENTE_BANK_ACCOUNT,
+        }
     return render(
         request,
         "finance/returns/loan.html",
@@ -276,6 +291,7 @@ def loan_detail(request, pk: int):
             and current.status == LoanSchedule.Status.ACTIVE,
             "today": today,
             "key": services.new_pledge_key(),
+            "repay": repay,
         },
     )
 

@@ -25,6 +25,13 @@ currency; unknown or no reference; a
 reversal (money coming back)
 ======================================  ===========  ===============================
 
+A credit quoting a loan's repayment reference
+(`finance.returns_services.loan_repayment_reference`, ``RF..LN<offering id>``)
+is the entrepreneur repaying: `repayment_record` applies it (interest, then
+principal, shared among the lenders) and the line is ``resolved``; if the
+repayment is refused (another currency, a loan written off) the line is
+``unmatched``, in suspense, with the reason.
+
 Debit lines are ``ignored``: money leaving the account was posted by the
 workflow that sent it. The suspense posting has the key
 ``bankline:<id>:suspense``; the pledge is never marked paid for partial,
@@ -53,6 +60,12 @@ from finance.bank import BankStatementLine, suspense_account
 from finance.exceptions import FinanceError
 from finance.ledger import Transaction, post_transaction, reverse_transaction
 from finance.offerings import Payment, Pledge, Refund
+from finance.returns import Repayment
+from finance.returns_services import (
+    RepaymentRefused,
+    loan_for_repayment_reference,
+    repayment_record,
+)
 from finance.services import external_account, pledge_mark_paid
 from portal.models import AuditEntry
 
@@ -255,6 +268,34 @@ def _release_suspense(line: BankStatementLine, *, by) -> None:
     )
 
 
+def _book_repayment(line: BankStatementLine, loan) -> BankStatementLine:
+    """The line quotes a loan's repayment reference: the entrepreneur repaid. It is recorded
+    through `repayment_record` (key ``bankline:<id>:repayment``, received on the booking
+    date), which posts external -> lenders, and the line is closed. When the repayment is
+    refused (another currency, a loan written off or without a schedule) the line waits
+    for staff in suspense, unmatched, with the reason."""
+    try:
+        repayment = repayment_record(
+            offering=loan,
+            amount=line.money,
+            received_on=line.booking_date,
+            idempotency_key=f"bankline:{line.pk}:repayment",
+            method=Repayment.Method.BANK_TRANSFER,
+            reference=line.rf_reference,
+        )
+    except RepaymentRefused as refused:
+        line.status = Status.UNMATCHED
+        line.note = f"Repayment of loan {loan.pk} ({line.rf_reference}) not recorded: {refused}"
+        line.save(update_fields=["status", "note"])
+        _hold_in_suspense(line)
+        return line
+    line.status = Status.RESOLVED
+    line.note = f"Recorded as repayment {repayment.pk} of loan {loan.pk}."
+    line.resolved_at = timezone.now()
+    line.save(update_fields=["status", "note", "resolved_at"])
+    return line
+
+
 def match_line(line: BankStatementLine) -> BankStatementLine:
     """Decide what a newly imported line is and book it (rules in the module
     docstring), in one transaction with the line and the pledge locked, so
@@ -267,6 +308,11 @@ def match_line(line: BankStatementLine) -> BankStatementLine:
         pledge = None
         if line.direction == BankStatementLine.Direction.CREDIT:
             pledge = _lock_pledge(line.rf_reference)
+            loan = None
+            if pledge is None and not line.is_reversal:
+                loan = loan_for_repayment_reference(line.rf_reference)
+            if loan is not None:
+                return _book_repayment(line, loan)
         status, note = decide(line, pledge)
         line.note = note
         if status == Status.MATCHED:
