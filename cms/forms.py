@@ -25,7 +25,7 @@ class DocumentForm(BaseDocumentForm):
         head = upload.read(32)
         upload.seek(0)
         if upload.name.lower().endswith(".vtt") or is_webvtt(head):
-            validate_captions(upload, size=upload.size)
+            validate_captions(upload)
         elif sniff_content_type(head) == "video/mp4":
             validate_upload(upload, allowed={"video/mp4"})
         else:

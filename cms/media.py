@@ -9,12 +9,11 @@ cannot slip into a page either.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
-from portal.uploads import sniff_content_type
+from portal.uploads import validate_upload
 
 # Captions of an hour-long video fit in well under 100 KB.
 CAPTIONS_MAX_BYTES = 256 * 1024
@@ -28,20 +27,16 @@ def is_webvtt(head: bytes) -> bool:
     return head.startswith(b"WEBVTT") and head[6:7] in (b"", b" ", b"\t", b"\n", b"\r")
 
 
-def _size_error(size: int, limit: int) -> ValidationError:
-    return ValidationError(
-        _("The file is too large (%(size)s); the limit is %(limit)s.")
-        % {"size": filesizeformat(size), "limit": filesizeformat(limit)},
-        code="too_large",
-    )
-
-
-def validate_captions(file, *, size: int) -> None:
+def validate_captions(file) -> None:
     """Refuse anything but a UTF-8 WebVTT file up to CAPTIONS_MAX_BYTES."""
-    if size == 0:
+    if file.size == 0:
         raise ValidationError(_("The file is empty."), code="empty")
-    if size > CAPTIONS_MAX_BYTES:
-        raise _size_error(size, CAPTIONS_MAX_BYTES)
+    if file.size > CAPTIONS_MAX_BYTES:
+        raise ValidationError(
+            _("The file is too large (%(size)s); the limit is %(limit)s.")
+            % {"size": filesizeformat(file.size), "limit": filesizeformat(CAPTIONS_MAX_BYTES)},
+            code="too_large",
+        )
     file.seek(0)
     content = file.read(CAPTIONS_MAX_BYTES + 1)
     file.seek(0)
@@ -57,25 +52,16 @@ def validate_captions(file, *, size: int) -> None:
         ) from error
 
 
-def validate_video(file, *, size: int) -> None:
+def validate_video(file) -> None:
     """Refuse anything but an MP4 file up to the portal's video limit."""
-    limit = settings.PUENTE_MAX_VIDEO_BYTES
-    if size == 0:
-        raise ValidationError(_("The file is empty."), code="empty")
-    if size > limit:
-        raise _size_error(size, limit)
-    file.seek(0)
-    head = file.read(32)
-    file.seek(0)
-    if sniff_content_type(head) != "video/mp4":
-        raise ValidationError(_("The video must be an MP4 file."), code="not_mp4")
+    validate_upload(file, allowed={"video/mp4"})
 
 
 def check_document(document, validate) -> None:
     """Run a validator on a stored document's file."""
     try:
         with document.open_file() as file:
-            validate(file, size=document.file.size)
+            validate(file)
     except OSError as error:
         raise ValidationError(
             _("The file of “%(title)s” cannot be read.") % {"title": document.title},

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import zip_longest
 
 from django.conf import settings
 from django.core.cache import cache
@@ -365,18 +366,13 @@ def _offerings_with_funding():
 
 
 def _interleave(*lists) -> list:
-    seen, merged = set(), []
-    for group in zip(*lists, strict=False):
+    """The lists' items taken in turn (the longer one's tail last), each once."""
+    merged: dict = {}
+    for group in zip_longest(*lists):
         for offering in group:
-            if offering.pk not in seen:
-                seen.add(offering.pk)
-                merged.append(offering)
-    for items in lists:  # the longer list's tail, once the shorter one ran out
-        for offering in items:
-            if offering.pk not in seen:
-                seen.add(offering.pk)
-                merged.append(offering)
-    return merged
+            if offering is not None:
+                merged.setdefault(offering.pk, offering)
+    return list(merged.values())
 
 
 def featured_offerings(home: HomePage, limit: int = 3) -> list:

@@ -16,6 +16,8 @@ import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import reduce
+from operator import or_
 
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
@@ -691,9 +693,9 @@ def _notify_in_language(user, *, verb: str, message, installment: Installment, t
     notify([user], verb=verb, message=message, params=params, url=url)
 
 
-def _installment_notice_send(installment_id: int, stage: str, today: datetime.date) -> bool:
-    from django.contrib.auth import get_user_model
-
+def _installment_notice_send(
+    installment_id: int, stage: str, today: datetime.date, *, staff: Sequence
+) -> bool:
     with transaction.atomic():
         # The installment's row lock makes two runs at the same time send one notice.
         installment = (
@@ -722,7 +724,7 @@ def _installment_notice_send(installment_id: int, stage: str, today: datetime.da
             )
             told.append(project.owner.pk)
         if stage == NoticeStage.LONG_LATE:
-            for member in get_user_model().objects.filter(is_staff=True, is_active=True):
+            for member in staff:
                 _notify_in_language(
                     member,
                     verb="loan.long_late_staff",
@@ -750,6 +752,7 @@ def installments_send_notices(*, today: datetime.date | None = None) -> int:
     """Tell entrepreneurs about installments coming due and late ones (and staff about those
     a month late), once per installment and stage, in each recipient's language; returns
     how many notices went out. Safe to run twice a day or after a missed day."""
+    from django.contrib.auth import get_user_model
     from django.db.models import F, Q
 
     today = today or timezone.localdate()
@@ -773,11 +776,12 @@ def installments_send_notices(*, today: datetime.date | None = None) -> int:
                 object_id__in=batch,
             ).values_list("object_id", "to_state")
         )
-    sent = 0
-    for pk, stage in staged:
-        if (str(pk), stage) not in sent_before and _installment_notice_send(pk, stage, today):
-            sent += 1
-    return sent
+    to_send = [(pk, stage) for pk, stage in staged if (str(pk), stage) not in sent_before]
+    # Staff are told of every loan a month late: read them once, not once per installment.
+    staff = []
+    if any(stage == NoticeStage.LONG_LATE for _pk, stage in to_send):
+        staff = list(get_user_model().objects.filter(is_staff=True, is_active=True))
+    return sum(_installment_notice_send(pk, stage, today, staff=staff) for pk, stage in to_send)
 
 
 # --- Bonds ------------------------------------------------------------------------------------
@@ -1155,7 +1159,7 @@ def _pledge_pay_from_wallet(pledge: Pledge) -> Pledge:
             reason="paid from wallet",
         )
         if pledge.offering.instrument == Instrument.DONATION_MATCHING:
-            services._allocate_matching(pledge)
+            services.pledges_allocate_matching(pledges=[pledge])
         services.project_refresh_funding(pledge.offering.project_id)
     return pledge
 
@@ -1263,7 +1267,7 @@ def card_payout_room(user, currency: str) -> Money:
     """How much can still go back to the investor's cards in ``currency``: what the card
     payments captured and have not refunded, less what withdrawals awaiting approval will
     take (the part of them already sent back has left the payments' room already)."""
-    from django.db.models import F
+    from django.db.models import F, Q
 
     from .offerings import Refund
 
@@ -1274,20 +1278,26 @@ def card_payout_room(user, currency: str) -> Money:
         )["room"]
         or 0
     )
-    waiting = PayoutRequest.objects.filter(
-        investor=user,
-        currency=currency,
-        destination=PayoutRequest.Destination.CARD,
-        status=PayoutRequest.Status.REQUESTED,
+    waiting = list(
+        PayoutRequest.objects.filter(
+            investor=user,
+            currency=currency,
+            destination=PayoutRequest.Destination.CARD,
+            status=PayoutRequest.Status.REQUESTED,
+        )
     )
-    for payout in waiting:
+    if waiting:
+        # What the waiting withdrawals already sent back, all of them in one query.
         sent = (
             Refund.objects.filter(
-                idempotency_key__startswith=f"payout:{payout.pk}:refund:"
+                reduce(
+                    or_,
+                    (Q(idempotency_key__startswith=f"payout:{p.pk}:refund:") for p in waiting),
+                )
             ).aggregate(s=Sum("amount_minor"))["s"]
             or 0
         )
-        room -= payout.money.minor_units - sent
+        room -= sum(payout.money.minor_units for payout in waiting) - sent
     return Money.from_minor(max(room, 0), currency)
 
 

@@ -615,11 +615,6 @@ def pledges_allocate_matching(*, pledges: Sequence[Pledge]) -> dict[int, Decimal
     return matched
 
 
-def _allocate_matching(pledge: Pledge) -> Decimal:
-    """Allocate sponsors' matches to one paid pledge; returns the total matched."""
-    return pledges_allocate_matching(pledges=[pledge])[pledge.pk]
-
-
 def matching_pool_create(
     *,
     offering: Offering,

@@ -262,11 +262,8 @@ class StatementTotal(models.Model):
 
 
 def _wallet_legs(investor):
-    # The investor's wallets are the accounts finance.services.wallet_account names: kind
-    # investor_wallet, key "user:<pk>", one per currency.
-    return Leg.objects.filter(
-        account__kind=Account.Kind.INVESTOR_WALLET, account__key=f"user:{investor.pk}"
-    )
+    # The investor's wallets, one per currency, as finance.services.wallet_account opens them.
+    return Leg.objects.filter(account__kind=Account.Kind.INVESTOR_WALLET, account__user=investor)
 
 
 @dataclass(frozen=True)
@@ -381,12 +378,14 @@ def wallet_movements(
     )
     # A distribution's transaction is keyed "<distribution source key>:investor:<pk>".
     suffix = f":investor:{investor.pk}"
-    source_keys = {
-        leg.transaction.idempotency_key.removesuffix(suffix)
-        for leg in legs
-        if leg.transaction.kind.startswith("returns.")
-        and leg.transaction.idempotency_key.endswith(suffix)
-    }
+
+    def source_key(leg) -> str | None:
+        key = leg.transaction.idempotency_key
+        if leg.transaction.kind.startswith("returns.") and key.endswith(suffix):
+            return key.removesuffix(suffix)
+        return None
+
+    source_keys = {key for leg in legs if (key := source_key(leg)) is not None}
     lines = {
         line.distribution.source_key: line
         for line in DistributionLine.objects.filter(
@@ -405,8 +404,8 @@ def wallet_movements(
             amount=money,
             balance=balances[leg.currency],
         )
-        line = lines.get(leg.transaction.idempotency_key.removesuffix(suffix))
-        if line is not None and leg.transaction.idempotency_key.endswith(suffix):
+        line = lines.get(source_key(leg))
+        if line is not None:
             movement.offering_title = line.distribution.offering.title
             movement.income = Money(line.income, leg.currency)
             movement.principal = Money(line.principal, leg.currency)

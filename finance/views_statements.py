@@ -161,9 +161,7 @@ def statement_list(request):
 
 def _own_statement(request, pk: int, **filters) -> Statement:
     # Another investor's statement does not exist, as far as anyone else can tell.
-    return get_object_or_404(
-        Statement.objects.prefetch_related("totals"), pk=pk, investor=request.user, **filters
-    )
+    return get_object_or_404(Statement, pk=pk, investor=request.user, **filters)
 
 
 @login_required

@@ -37,6 +37,19 @@ def next_key() -> str:
     return f"test-key-{next(_keys)}"
 
 
+def make_pledge(offering: Offering, amount, *, investor=None, method: str = "bank_transfer"):
+    """A pending pledge made through pledge_create, by an investor without a yearly limit."""
+    from finance.services import pledge_create
+
+    return pledge_create(
+        offering=offering,
+        investor=investor or UserFactory(verification_tier="enhanced"),
+        amount=Decimal(amount),
+        method=method,
+        idempotency_key=next_key(),
+    )
+
+
 class RecordingProvider(PaymentProvider):
     """A provider that takes and refunds without any network."""
 

@@ -228,6 +228,9 @@ def test_stripe_refusing_the_second_payment_books_nothing_and_resumes_without_re
     assert stripe_refunds(second) == [2030] and stripe_refunds(first) == []
     assert Leg.objects.count() == legs_before
     assert not Transaction.objects.filter(idempotency_key=f"payout:{payout.pk}:paid").exists()
+    # Room left on the cards: 121.80 captured less 20.30 refunded, less the 29.70 this
+    # withdrawal, still waiting, has yet to send back.
+    assert rs.card_payout_room(person, "USD") == Money("71.80", "USD")
     with pytest.raises(rs.WalletRefused, match="already went back to the card"):
         rs.payout_reject(payout=payout, by=approver, reason="changed mind")
     reconcile_strict()

@@ -21,7 +21,7 @@ from finance.offerings import MatchAllocation, MatchingPool, Pledge
 from finance.statements_import import import_statement
 from tests.factories import OrganizationFactory, UserFactory
 
-from .builders import make_offering, next_key, pay
+from .builders import make_offering, make_pledge, next_key, pay
 
 
 def pool(ratio="1", cap="1000", committed="0", per_contributor=None) -> MatchingPool:
@@ -197,15 +197,7 @@ def test_a_cap_binding_mid_batch_is_shared_not_taken_by_the_first():
     estado = sponsor_pool(
         offering, "Estado", ratio=Decimal("0.5"), cap_per_offering=Decimal("1000")
     )
-    pay(
-        services.pledge_create(
-            offering=offering,
-            investor=UserFactory(verification_tier="enhanced"),
-            amount=Decimal("150"),
-            method="card",
-            idempotency_key=next_key(),
-        )
-    )
+    pay(make_pledge(offering, "150", method="card"))
     municipio.refresh_from_db()
     assert municipio.committed == Decimal("150")  # alone, the first payment took its full match
     batch = [
@@ -290,16 +282,7 @@ def test_stored_allocations_of_each_pool_sum_to_what_it_could_give(data):
 def test_a_bank_statement_paying_several_pledges_shares_the_last_matching_funds():
     offering = make_offering(currency="EUR", target=Decimal("10000"))
     municipio = sponsor_pool(offering, "Municipio", ratio=1, cap_per_offering=Decimal("100"))
-    pledges = [
-        services.pledge_create(
-            offering=offering,
-            investor=UserFactory(verification_tier="enhanced"),
-            amount=Decimal(amount),
-            method="bank_transfer",
-            idempotency_key=next_key(),
-        )
-        for amount in ("150.00", "50.00")
-    ]
+    pledges = [make_pledge(offering, amount) for amount in ("150.00", "50.00")]
     rows = "".join(
         f"25.11.2026;{str(p.total_due.quantize().amount).replace('.', ',')};EUR;"
         f"{p.bank_reference};Ana;E-{i};DE89370400440532013000\n"
@@ -327,13 +310,7 @@ def test_a_refund_gives_the_matching_back_and_frees_the_pool():
     municipio = sponsor_pool(offering, "Municipio", ratio=1, cap_per_offering=Decimal("100"))
     estado = sponsor_pool(offering, "Estado", ratio=2, cap_per_offering=Decimal("1000"))
     investor = UserFactory(verification_tier="enhanced")
-    first = services.pledge_create(
-        offering=offering,
-        investor=investor,
-        amount=Decimal("100"),
-        method="bank_transfer",
-        idempotency_key=next_key(),
-    )
+    first = make_pledge(offering, "100", investor=investor)
     pay(first)
     municipio.refresh_from_db()
     assert municipio.exhausted
@@ -345,13 +322,7 @@ def test_a_refund_gives_the_matching_back_and_frees_the_pool():
     assert balance(services.escrow_account(offering)).amount == 0
     assert balance(services.matching_account(municipio, "USD")).amount == 0
     # The freed funds match the next contribution.
-    second = services.pledge_create(
-        offering=offering,
-        investor=UserFactory(verification_tier="enhanced"),
-        amount=Decimal("80"),
-        method="bank_transfer",
-        idempotency_key=next_key(),
-    )
+    second = make_pledge(offering, "80")
     pay(second)
     municipio.refresh_from_db()
     assert municipio.committed == Decimal("80")
@@ -363,15 +334,7 @@ def test_an_all_or_nothing_failure_returns_every_match():
     offering = make_offering(target=Decimal("10000"))
     municipio = sponsor_pool(offering, "Municipio", ratio=1, cap_per_offering=Decimal("500"))
     for amount in ("100", "200"):
-        pay(
-            services.pledge_create(
-                offering=offering,
-                investor=UserFactory(verification_tier="enhanced"),
-                amount=Decimal(amount),
-                method="bank_transfer",
-                idempotency_key=next_key(),
-            )
-        )
+        pay(make_pledge(offering, amount))
     services.offering_close(
         offering=offering, now=offering.closes_at + datetime.timedelta(seconds=1)
     )
@@ -390,14 +353,6 @@ def test_the_project_page_says_when_matching_funds_are_spent(client):
     sponsor_pool(offering, "Municipio", ratio=1, cap_per_offering=Decimal("100"))
     page = f"/en/projects/{project.slug}/"
     assert "Matching funds exhausted" not in client.get(page).content.decode()
-    pay(
-        services.pledge_create(
-            offering=offering,
-            investor=UserFactory(verification_tier="enhanced"),
-            amount=Decimal("100"),
-            method="bank_transfer",
-            idempotency_key=next_key(),
-        )
-    )
+    pay(make_pledge(offering, "100"))
     html = client.get(page).content.decode()
     assert "Matching funds exhausted" in html and "Municipio" in html

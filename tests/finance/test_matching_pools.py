@@ -17,7 +17,7 @@ from projects.models import Project
 from tests.conftest import enable_totp
 from tests.factories import MembershipFactory, OrganizationFactory, TerritoryFactory, UserFactory
 
-from .builders import make_offering, next_key, pay
+from .builders import make_offering, make_pledge, pay
 
 pytestmark = pytest.mark.django_db
 
@@ -122,13 +122,7 @@ def test_a_government_commits_funds_and_the_next_paid_pledge_is_matched(
     assert entry.data["cap_per_offering"] == "500" and entry.data["currency"] == "USD"
     assert Account.objects.filter(kind=Account.Kind.MATCHING_POOL, key=f"pool:{pool.pk}").exists()
 
-    pledge = services.pledge_create(
-        offering=jerez_offering,
-        investor=UserFactory(verification_tier="enhanced"),
-        amount=Decimal("150"),
-        method="bank_transfer",
-        idempotency_key=next_key(),
-    )
+    pledge = make_pledge(jerez_offering, "150")
     pay(pledge)
     assert MatchAllocation.objects.get(pledge=pledge).amount == Decimal("100")  # per-person cap
     assert balance(services.escrow_account(jerez_offering)).amount == Decimal("250")
