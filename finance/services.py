@@ -23,10 +23,10 @@ nothing else meanwhile (finance.ledger). Beware `select_related` under
 `select_for_update()`: it locks the joined rows too, out of this order;
 write `select_for_update(of=("self",))`.
 A transaction that handles several pledges (a bank statement import, an
-offering closing) takes each pledge's rows in this order, one pledge after
-the other. Two such transactions meeting the same pledges in opposite orders
-(an import in file order and a closing in date order) can still deadlock;
-PostgreSQL then aborts one of them whole, and it can simply be run again."""
+offering closing) first locks every pledge it may touch, in one statement
+in pk order (`pledges_lock`), and only then works through them one by one:
+it never holds a payment, pool or project row while it waits for a pledge,
+and two of them meeting the same pledges take them in the same order."""
 
 from __future__ import annotations
 
@@ -376,6 +376,13 @@ def pledges_expire_due(*, now: datetime.datetime | None = None) -> int:
             if released.status == Pledge.Status.EXPIRED:
                 count += 1
     return count
+
+
+def pledges_lock(pledges) -> list[int]:
+    """Lock the pledges of a queryset in one statement, in pk order (see the
+    lock order at the top); returns their pks. For transactions that go on to
+    handle several of them. Call inside a transaction."""
+    return list(pledges.select_for_update(of=("self",)).order_by("pk").values_list("pk", flat=True))
 
 
 # --- Paying and matching -------------------------------------------------------------------------
@@ -910,7 +917,14 @@ def offering_close(*, offering: Offering, now: datetime.datetime | None = None) 
         full = locked.hard_cap is not None and locked.reserved >= locked.hard_cap
         if now < locked.closes_at and not full:
             return locked
-        for pledge in Pledge.objects.filter(offering=locked, status=Pledge.Status.PENDING):
+        pledges_lock(
+            Pledge.objects.filter(
+                offering=locked, status__in=(Pledge.Status.PENDING, Pledge.Status.PAID)
+            )
+        )
+        for pledge in Pledge.objects.filter(offering=locked, status=Pledge.Status.PENDING).order_by(
+            "pk"
+        ):
             _release(
                 pledge,
                 Pledge.Status.EXPIRED,
@@ -936,7 +950,9 @@ def offering_close(*, offering: Offering, now: datetime.datetime | None = None) 
                 )
             locked.status = Offering.Status.SUCCEEDED
         else:
-            for pledge in Pledge.objects.filter(offering=locked, status=Pledge.Status.PAID):
+            for pledge in Pledge.objects.filter(
+                offering=locked, status=Pledge.Status.PAID
+            ).order_by("pk"):
                 released = _release(
                     pledge,
                     Pledge.Status.REFUNDED,

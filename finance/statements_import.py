@@ -33,8 +33,9 @@ from portal.models import AuditEntry
 from .bank import BankStatementImport, BankStatementLine
 from .exceptions import FinanceError, MoneyError
 from .money import Money
+from .offerings import Pledge
 from .payments.bank_transfer import match_line
-from .services import matching_batch
+from .services import matching_batch, pledges_lock
 
 MAX_STATEMENT_BYTES = 5 * 1024 * 1024
 CAMT053_NAMESPACE = re.compile(r"^urn:iso:std:iso:20022:tech:xsd:camt\.053\.001\.(\d{2})$")
@@ -613,6 +614,20 @@ def import_statement(*, file_bytes: bytes, filename: str, uploaded_by) -> BankSt
             statement.new_line_count = len(new_lines)
             statement.known_line_count = len(parsed.lines) - len(new_lines)
             statement.save(update_fields=["new_line_count", "known_line_count"])
+            # Every pledge the file names is locked first, in pk order, before
+            # any line is booked: an offering closing at the same moment takes
+            # them in the same order, so the two wait for each other, never in
+            # a circle (the lock order in finance.services).
+            pledges_lock(
+                Pledge.objects.filter(
+                    bank_reference__in={
+                        line.rf_reference
+                        for line in new_lines
+                        if line.rf_reference
+                        and line.direction == BankStatementLine.Direction.CREDIT
+                    }
+                )
+            )
             # Pledges paid by this statement are matched together at the end,
             # so a sponsor's last funds are shared, not taken by the first line.
             with matching_batch():
