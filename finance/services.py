@@ -515,14 +515,17 @@ def match_amounts(
     contributions: Sequence[tuple[Hashable, Decimal]],
     already_by_contributor: Mapping[Hashable, Decimal],
     currency: str,
+    matched_so_far: Sequence[Decimal] | None = None,
 ) -> list[Decimal]:
     """What one sponsor adds to each of several contributions matched
     together, in minor units: `contributions` pairs a contributor with an
     amount; the result follows its order.
 
     Each match is the contribution times the pool's ratio, truncated to the
-    minor unit, then limited by the cap per contributor (less what that
-    contributor already received, here or earlier in the list). If what is
+    minor unit, less what this pool already gave that very contribution
+    (`matched_so_far`, same order; a top-up), then limited by the cap per
+    contributor (less what that contributor already received, here or
+    earlier in the list). If what is
     left of the pool's cap for the offering cannot cover all of them, it is
     split by the largest-remainder method weighted by those matches (ties:
     the larger match, then the earlier contribution): the parts add up to
@@ -532,8 +535,10 @@ def match_amounts(
     zero = Decimal(0).quantize(q)
     given: dict[Hashable, Decimal] = dict(already_by_contributor)
     wanted: list[Decimal] = []
-    for contributor, amount in contributions:
+    for index, (contributor, amount) in enumerate(contributions):
         match = (amount * pool.ratio).quantize(q, rounding=ROUND_DOWN)
+        if matched_so_far is not None:
+            match -= matched_so_far[index]
         if pool.cap_per_contributor is not None:
             room = pool.cap_per_contributor - given.get(contributor, Decimal(0))
             match = min(match, max(room, zero).quantize(q, rounding=ROUND_DOWN))
@@ -620,6 +625,78 @@ def pledges_allocate_matching(*, pledges: Sequence[Pledge]) -> dict[int, Decimal
             pool.committed += total
             pool.save(update_fields=["committed"])
     return matched
+
+
+def matching_top_up(*, offering: Offering) -> Decimal:
+    """At closing, give matching funds still free to the contributions that
+    got less than their full match; returns the total added.
+
+    A pool's cap can bind while contributions arrive (those paid last get a
+    share of what was left, or nothing) and later loosen, when a matched
+    pledge is cancelled and its match goes back to the pool. What the pool
+    has free at closing goes to the paid pledges still short of their full
+    match (ratio and cap per contributor as usual), in pk order, shared by
+    largest remainder when it cannot cover them all (`match_amounts`). Each
+    top-up is added to the pledge's allocation, so a later refund returns it
+    too. Callers hold the offering's and the pledges' locks (`offering_close`)."""
+    added = Decimal("0")
+    if offering.instrument != Instrument.DONATION_MATCHING:
+        return added
+    pools = list(MatchingPool.objects.select_for_update().filter(offering=offering).order_by("pk"))
+    pledges = list(
+        Pledge.objects.filter(offering=offering, status=Pledge.Status.PAID).order_by("pk")
+    )
+    if not pools or not pledges:
+        return added
+    allocations = {
+        (allocation.pool_id, allocation.pledge_id): allocation
+        for allocation in MatchAllocation.objects.select_for_update().filter(
+            pool__in=pools, pledge__in=pledges
+        )
+    }
+    currency = offering.currency
+    escrow = escrow_account(offering)
+    for pool in pools:
+        if pool.exhausted:
+            continue
+        so_far = []
+        by_contributor: defaultdict[int, Decimal] = defaultdict(Decimal)
+        for pledge in pledges:
+            allocation = allocations.get((pool.pk, pledge.pk))
+            current = allocation.amount if allocation and not allocation.released else Decimal(0)
+            so_far.append(current)
+            by_contributor[pledge.investor_id] += current
+        top_ups = match_amounts(
+            pool=pool,
+            contributions=[(pledge.investor_id, pledge.amount) for pledge in pledges],
+            already_by_contributor=by_contributor,
+            currency=currency,
+            matched_so_far=so_far,
+        )
+        for pledge, amount in zip(pledges, top_ups, strict=True):
+            if amount <= 0:
+                continue
+            allocation = allocations.get((pool.pk, pledge.pk))
+            if allocation is None:
+                key = f"match:{pool.pk}:{pledge.pk}"
+                MatchAllocation.objects.create(pool=pool, pledge=pledge, amount=amount)
+            else:
+                key = f"match:{pool.pk}:{pledge.pk}:top-up"
+                allocation.amount += amount
+                allocation.save(update_fields=["amount"])
+            money = Money(amount, currency)
+            post_transaction(
+                idempotency_key=key,
+                kind="matching",
+                legs=[(matching_account(pool, currency), -money), (escrow, money)],
+                memo=f"pool {pool.pk} tops up the match of pledge {pledge.pk} at closing",
+            )
+            pool.committed += amount
+            added += amount
+        pool.save(update_fields=["committed"])
+    if added:
+        project_add_funding(offering.project_id, added)
+    return added
 
 
 def matching_pool_create(
@@ -940,6 +1017,7 @@ def offering_close(*, offering: Offering, now: datetime.datetime | None = None) 
         if succeeded and paid > 0:
             from .ledger import balance
 
+            matching_top_up(offering=locked)
             escrow = escrow_account(locked)
             held = balance(escrow)
             if held.amount:

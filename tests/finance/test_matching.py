@@ -356,3 +356,83 @@ def test_the_project_page_says_when_matching_funds_are_spent(client):
     pay(make_pledge(offering, "100"))
     html = client.get(page).content.decode()
     assert "Matching funds exhausted" in html and "Municipio" in html
+
+
+# --- At closing, funds a cancellation freed go to the contributions cut short -------------------
+
+
+def close_now(offering):
+    return services.offering_close(
+        offering=offering, now=offering.closes_at + datetime.timedelta(seconds=1)
+    )
+
+
+def allocated(pledge) -> Decimal:
+    return sum(
+        MatchAllocation.objects.filter(pledge=pledge, released=False).values_list(
+            "amount", flat=True
+        ),
+        Decimal(0),
+    )
+
+
+@pytest.mark.django_db
+def test_closing_tops_up_a_match_the_cap_cut_short_once_a_cancellation_freed_funds():
+    offering = make_offering(target=Decimal("100"), hard_cap=Decimal("1000"))
+    municipio = sponsor_pool(offering, "Municipio", ratio=1, cap_per_offering=Decimal("150"))
+    ana = UserFactory(verification_tier="enhanced")
+    first = make_pledge(offering, "100", investor=ana)
+    pay(first)
+    cut_short = make_pledge(offering, "100")
+    pay(cut_short)
+    assert allocated(cut_short) == Decimal("50")  # the cap bound
+    services.pledge_cancel(pledge=first, by=ana)  # gives its 100 back to the pool
+    late = make_pledge(offering, "30")
+    pay(late)  # first come: matched in full from the freed funds
+    municipio.refresh_from_db()
+    assert municipio.committed == Decimal("80")
+
+    close_now(offering)
+
+    offering.refresh_from_db()
+    municipio.refresh_from_db()
+    assert offering.status == offering.Status.SUCCEEDED
+    assert allocated(cut_short) == Decimal("100")  # topped up by 50
+    assert allocated(late) == Decimal("30")
+    assert municipio.committed == Decimal("130")
+    assert balance(services.matching_account(municipio, "USD")).amount == Decimal("-130")
+    # Contributions and matches all went on to the project.
+    assert balance(services.payable_account(offering)).amount == Decimal("260")
+    assert balance(services.escrow_account(offering)).amount == 0
+    offering.project.refresh_from_db()
+    assert offering.project.amount_raised == Decimal("260")
+    call_command("reconcile", "--strict", verbosity=0)
+    # Closing again changes nothing.
+    close_now(offering)
+    municipio.refresh_from_db()
+    assert municipio.committed == Decimal("130")
+
+
+@pytest.mark.django_db
+def test_closing_shares_freed_funds_by_largest_remainder_among_the_short():
+    offering = make_offering(currency="JPY", target=Decimal("100"), hard_cap=Decimal("1000"))
+    municipio = sponsor_pool(offering, "Municipio", ratio=1, cap_per_offering=Decimal("101"))
+    ana = UserFactory(verification_tier="enhanced")
+    first = make_pledge(offering, "101", investor=ana)
+    pay(first)
+    short_30, short_70 = make_pledge(offering, "30"), make_pledge(offering, "70")
+    pay(short_30)
+    pay(short_70)
+    assert (allocated(short_30), allocated(short_70)) == (0, 0)  # the pool was spent
+    services.pledge_cancel(pledge=first, by=ana)
+    late = make_pledge(offering, "50")
+    pay(late)  # takes 50 of the 101 freed: 51 left
+
+    close_now(offering)
+
+    # 51 for shortfalls of 30 and 70: exact shares 15.3 and 35.7; floors 15 + 35,
+    # and the one yen over goes to the larger remainder.
+    assert (allocated(short_30), allocated(short_70), allocated(late)) == (15, 36, 50)
+    municipio.refresh_from_db()
+    assert municipio.exhausted
+    call_command("reconcile", "--strict", verbosity=0)
