@@ -37,6 +37,7 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .ledger import Account, Leg
 from .money import Money
@@ -62,12 +63,12 @@ class Status:
     DONATED = "donated"
 
     LABELS = {
-        "on_time": "On time",
-        "late": "Late",
-        "defaulted": "Defaulted",
-        "repaid": "Repaid",
-        "funding": "Awaiting disbursement",
-        "donated": "Donation",
+        "on_time": gettext_lazy("On time"),
+        "late": gettext_lazy("Late"),
+        "defaulted": gettext_lazy("Defaulted"),
+        "repaid": gettext_lazy("Repaid"),
+        "funding": gettext_lazy("Awaiting disbursement"),
+        "donated": gettext_lazy("Donation"),
     }
 
 
@@ -91,7 +92,7 @@ class Holding:
 
     @property
     def status_label(self) -> str:
-        return _(Status.LABELS[self.status])
+        return str(Status.LABELS[self.status])
 
     @property
     def xirr_display(self) -> str:
@@ -428,8 +429,13 @@ def _to_usd(money: Money) -> Decimal:
 
 
 def _svg(width: int, height: int, title: str, body: list[str]) -> str:
+    # The coordinates run left to right whatever the page's direction: direction="ltr"
+    # keeps text anchors where they are drawn in right-to-left pages, and stops
+    # WeasyPrint from laying out SVG text of an Arabic statement glyph by glyph
+    # backwards (unjoined letters in reverse order). Arabic labels still read right
+    # to left: the bidi algorithm orders each text run.
     return mark_safe(  # noqa: S308 - every text is escaped below
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" direction="ltr" viewBox="0 0 {width} {height}" '
         f'width="{width}" height="{height}" role="img" aria-label="{escape(title)}" '
         f'font-family="sans-serif" font-size="11"><title>{escape(title)}</title>'
         + "".join(body)

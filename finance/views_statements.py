@@ -11,7 +11,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from portal.uploads import validate_upload
+from portal.uploads import download_response, validate_upload
 
 from .services import new_pledge_key
 from .statements import (
@@ -177,16 +177,9 @@ def statement_detail(request, pk: int):
 @login_required
 def statement_download(request, pk: int):
     statement = _own_statement(request, pk, status=Statement.Status.READY)
-    response = FileResponse(
-        statement.pdf.open("rb"),
-        as_attachment=True,
-        filename=statement.filename,
-        content_type="application/pdf",
+    return download_response(
+        statement.pdf, filename=statement.filename, content_type="application/pdf"
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
 
 
 # --- Public verification --------------------------------------------------------------------

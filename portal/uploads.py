@@ -90,3 +90,19 @@ EXTENSION_LABELS = {
     "video/mp4": "MP4",
 }
 DOCUMENT_TYPES = set(EXTENSION_LABELS) - {"video/mp4"}
+
+
+def download_response(file, *, filename: str, content_type: str, public: bool = False):
+    """Serve a stored upload as a download, never rendered in the browser:
+    `Content-Disposition: attachment`, `nosniff`, and a sandboxing CSP in case
+    a browser opens it anyway. Private files are not kept by caches; `public`
+    ones (documents anyone may read) for an hour."""
+    from django.http import FileResponse
+
+    response = FileResponse(
+        file.open("rb"), as_attachment=True, filename=filename, content_type=content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "public, max-age=3600" if public else "private, no-store"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -24,7 +24,7 @@ from .kyc import (
 )
 from .middleware import back_office
 from .models import VerificationTier
-from .uploads import validate_upload
+from .uploads import download_response, validate_upload
 
 
 class IdentityDocumentForm(forms.Form):
@@ -140,13 +140,8 @@ def verification_document_download(request, pk: int):
     if not document.can_be_read_by(request.user):
         raise Http404
     extension = IdentityDocument.EXTENSIONS.get(document.content_type, "bin")
-    response = FileResponse(
-        document.file.open("rb"),
-        as_attachment=True,
+    return download_response(
+        document.file,
         filename=f"{document.kind}-{document.pk}.{extension}",
         content_type=document.content_type,
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
