@@ -3,6 +3,8 @@
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from wagtail import hooks
@@ -116,6 +118,24 @@ def register_money_viewsets():
     return MoneyGroup()
 
 
+def _close_pending_message(offering: Offering) -> str:
+    """Why an offering asked to close is still open, and until when."""
+    now = timezone.now()
+    full = offering.hard_cap is not None and services.paid_total(offering) >= offering.hard_cap
+    if now < offering.closes_at and not full:
+        return _(
+            "Not closed: it closes on %(date)s, or as soon as paid pledges fill its hard cap."
+        ) % {"date": date_format(timezone.localtime(offering.closes_at), "DATETIME_FORMAT")}
+    return _(
+        "Not closed yet: investors may cancel paid pledges until %(date)s (their reflection "
+        "period). It closes automatically then."
+    ) % {
+        "date": date_format(
+            timezone.localtime(services.reflection_ends_at(offering)), "DATETIME_FORMAT"
+        )
+    }
+
+
 @require_POST
 def offering_action(request, pk: int, action: str):
     """Open, close, or approve the disbursement of an offering (four eyes)."""
@@ -126,10 +146,13 @@ def offering_action(request, pk: int, action: str):
             services.offering_open(offering=offering, by=request.user)
             messages.success(request, _("The offering is open for pledges."))
         elif action == "close":
-            closed = services.offering_close(offering=offering, now=offering.closes_at)
-            messages.success(
-                request, _("Closed: %(status)s") % {"status": closed.get_status_display()}
-            )
+            closed = services.offering_close(offering=offering)
+            if closed.status == Offering.Status.OPEN:
+                messages.warning(request, _close_pending_message(closed))
+            else:
+                messages.success(
+                    request, _("Closed: %(status)s") % {"status": closed.get_status_display()}
+                )
         elif action == "disburse":
             disbursement = services.disbursement_approve(offering=offering, by=request.user)
             if disbursement.status == disbursement.Status.APPROVED:

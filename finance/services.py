@@ -33,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import datetime
+import logging
 import secrets
 from collections import defaultdict
 from collections.abc import Hashable, Iterator, Mapping, Sequence
@@ -41,7 +42,7 @@ from decimal import ROUND_DOWN, Decimal
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
-from django.db.models import F, Sum
+from django.db.models import F, Max, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from stdnum.iso11649 import format as rf_format
@@ -61,6 +62,8 @@ from .offerings import (
     Payment,
     Pledge,
 )
+
+logger = logging.getLogger(__name__)
 
 
 class PledgeRefused(FinanceError):
@@ -482,14 +485,19 @@ def pledge_mark_paid(*, payment: Payment) -> Pledge:
         if pledge.status == Pledge.Status.PAID:
             return pledge
         if pledge.status != Pledge.Status.PENDING:
-            # Paid after it expired or was cancelled: the money is in escrow
-            # and must go back; staff see it in reconciliation.
+            # Paid after it expired or was cancelled: nothing is owed for it,
+            # so the money goes straight back the way it came, before a
+            # closing could pass it on to the project with the escrow.
             AuditEntry.record(
                 actor=None,
                 action="pledge.late_payment",
                 obj=pledge,
                 from_state=pledge.status,
                 to_state=pledge.status,
+                reason="refunded: the pledge had already ended",
+            )
+            _refund_payment(
+                pledge, payment, to_wallet=False, reason="paid after the pledge had ended"
             )
             return pledge
         pledge.status = Pledge.Status.PAID
@@ -883,13 +891,64 @@ def pledge_cancel(*, pledge: Pledge, by, to_wallet: bool = False) -> Pledge:
     return pledge
 
 
+def wallet_payment_key(pledge: Pledge) -> str:
+    """The idempotency key of a pledge's payment from the investor's wallet
+    (finance.returns_services), which a refund reverses."""
+    return f"pledge:{pledge.pk}:wallet"
+
+
+def _refund_payment(pledge: Pledge, payment: Payment, *, to_wallet: bool, reason: str) -> None:
+    """Give back what is left of one captured payment, fee included: through
+    the provider that took it, or to the investor's wallet. Call with the
+    pledge and the payment locked; idempotent per amount left."""
+    from .offerings import Refund
+    from .payments import provider_for
+
+    left = payment.captured_minor - payment.refunded_minor
+    if left <= 0:
+        return
+    currency = pledge.currency
+    gross = Money.from_minor(left, currency)
+    fee = min(Money(pledge.fee, currency).quantize(), gross)
+    destination = Refund.Destination.WALLET if to_wallet else Refund.Destination.PROVIDER
+    target = wallet_account(pledge.investor, currency) if to_wallet else external_account(currency)
+    refund, _created = Refund.objects.get_or_create(
+        idempotency_key=f"refund:payment:{payment.pk}:{left}",
+        defaults={
+            "payment": payment,
+            "amount_minor": left,
+            "destination": destination,
+            "reason": reason[:200],
+        },
+    )
+    # A retry after a failed provider call asks again; the stable
+    # idempotency key stops the provider from refunding twice.
+    if not to_wallet and not refund.provider_reference:
+        refund.provider_reference = provider_for(payment.provider).refund(
+            payment=payment, amount_minor=left, idempotency_key=refund.idempotency_key
+        )
+        refund.save(update_fields=["provider_reference"])
+    post_transaction(
+        idempotency_key=refund.idempotency_key,
+        kind="refund",
+        legs=[
+            (escrow_account(pledge.offering), -(gross - fee)),
+            *([(fees_account(currency), -fee)] if fee.amount else []),
+            (target, gross),
+        ],
+        memo=f"refund of pledge {pledge.pk} ({destination})",
+    )
+    payment.refunded_minor += left
+    payment.save(update_fields=["refunded_minor"])
+
+
 @transaction.atomic
 def refund_pledge(*, pledge: Pledge, to_wallet: bool = False, reason: str = "") -> None:
     """Give back everything a paid pledge brought in: the investor's money
     (fee included) through the provider or to the wallet, and any matching
-    to its pools. Idempotent per pledge."""
-    from .offerings import Refund
-    from .payments import provider_for
+    to its pools. What was paid from the wallet goes back to the wallet.
+    Idempotent per pledge."""
+    from .ledger import Transaction, reverse_transaction
 
     currency = pledge.currency
     escrow = escrow_account(pledge.offering)
@@ -924,43 +983,14 @@ def refund_pledge(*, pledge: Pledge, to_wallet: bool = False, reason: str = "") 
         allocation.released = True
         allocation.save(update_fields=["released"])
     for payment in payments:
-        left = payment.captured_minor - payment.refunded_minor
-        if left <= 0:
-            continue
-        gross = Money.from_minor(left, currency)
-        fee = min(Money(pledge.fee, currency).quantize(), gross)
-        destination = Refund.Destination.WALLET if to_wallet else Refund.Destination.PROVIDER
-        target = (
-            wallet_account(pledge.investor, currency) if to_wallet else external_account(currency)
+        _refund_payment(pledge, payment, to_wallet=to_wallet, reason=reason)
+    from_wallet = Transaction.objects.filter(idempotency_key=wallet_payment_key(pledge)).first()
+    if from_wallet is not None:
+        reverse_transaction(
+            from_wallet,
+            idempotency_key=f"{wallet_payment_key(pledge)}:refund",
+            memo=f"refund of pledge {pledge.pk} to the wallet it was paid from",
         )
-        refund, created = Refund.objects.get_or_create(
-            idempotency_key=f"refund:payment:{payment.pk}:{left}",
-            defaults={
-                "payment": payment,
-                "amount_minor": left,
-                "destination": destination,
-                "reason": reason[:200],
-            },
-        )
-        # A retry after a failed provider call asks again; the stable
-        # idempotency key stops the provider from refunding twice.
-        if not to_wallet and not refund.provider_reference:
-            refund.provider_reference = provider_for(payment.provider).refund(
-                payment=payment, amount_minor=left, idempotency_key=refund.idempotency_key
-            )
-            refund.save(update_fields=["provider_reference"])
-        post_transaction(
-            idempotency_key=refund.idempotency_key,
-            kind="refund",
-            legs=[
-                (escrow, -(gross - fee)),
-                *([(fees_account(currency), -fee)] if fee.amount else []),
-                (target, gross),
-            ],
-            memo=f"refund of pledge {pledge.pk} ({destination})",
-        )
-        payment.refunded_minor += left
-        payment.save(update_fields=["refunded_minor"])
     project_refresh_funding(pledge.offering.project_id)
 
 
@@ -981,17 +1011,29 @@ def offering_open(*, offering: Offering, by) -> Offering:
     return locked
 
 
-def offering_close(*, offering: Offering, now: datetime.datetime | None = None) -> Offering:
-    """Close an offering at its closing date (or when a hard cap is reached).
+def paid_total(offering: Offering) -> Decimal:
+    total = offering.pledges.filter(status=Pledge.Status.PAID).aggregate(s=Sum("amount"))["s"]
+    return total or Decimal("0")
 
-    All-or-nothing below target: every paid pledge is refunded automatically.
-    Otherwise escrow moves to the project payable, awaiting disbursement."""
+
+def offering_close(*, offering: Offering, now: datetime.datetime | None = None) -> Offering:
+    """Close an offering at its closing date, or once paid pledges fill its
+    hard cap; before that, and for an offering not open, it does nothing.
+
+    Unpaid pledges expire. All-or-nothing below target: every paid pledge is
+    refunded at once. Otherwise the closing waits until the reflection period
+    of every paid pledge has ended, since until then investors may cancel
+    with a full refund (the offering stays open, taking no new pledges, and
+    the target is judged again then); then matching funds still free top up
+    the matches a cap cut short (`matching_top_up`) and escrow moves to the
+    project payable, awaiting disbursement. Run it again later
+    (`offerings_close_due` does, from Celery beat)."""
     now = now or timezone.now()
     with transaction.atomic():
         locked = _lock_offering(offering.pk)
         if locked.status != Offering.Status.OPEN:
             return locked
-        full = locked.hard_cap is not None and locked.reserved >= locked.hard_cap
+        full = locked.hard_cap is not None and paid_total(locked) >= locked.hard_cap
         if now < locked.closes_at and not full:
             return locked
         pledges_lock(
@@ -1009,12 +1051,13 @@ def offering_close(*, offering: Offering, now: datetime.datetime | None = None) 
                 only_from=(Pledge.Status.PENDING,),
             )
         locked.refresh_from_db()
-        paid = locked.pledges.filter(status=Pledge.Status.PAID).aggregate(s=Sum("amount"))["s"]
-        paid = paid or Decimal("0")
+        paid = paid_total(locked)
         succeeded = (
             paid >= locked.target or locked.funding_rule == Offering.FundingRule.KEEP_WHAT_YOU_RAISE
         )
         if succeeded and paid > 0:
+            if now < reflection_ends_at(locked):
+                return locked
             from .ledger import balance
 
             matching_top_up(offering=locked)
@@ -1048,6 +1091,45 @@ def offering_close(*, offering: Offering, now: datetime.datetime | None = None) 
             to_state=locked.status,
         )
     return locked
+
+
+def reflection_ends_at(offering: Offering) -> datetime.datetime | None:
+    """When the last reflection period of the offering's paid pledges ends
+    (None without paid pledges): a successful closing waits for it."""
+    newest = offering.pledges.filter(status=Pledge.Status.PAID).aggregate(m=Max("created_at"))["m"]
+    if newest is None:
+        return None
+    return newest + datetime.timedelta(days=settings.PUENTE_REFLECTION_DAYS)
+
+
+def offerings_close_due(*, now: datetime.datetime | None = None) -> int:
+    """Close every open offering past its closing date or with paid pledges
+    filling its hard cap (Celery beat); returns how many closed. Each closes
+    in its own transaction; one that is busy waits for the next run, and one
+    that fails does not stop the others (the error is raised at the end)."""
+    now = now or timezone.now()
+    candidates = (
+        Offering.objects.filter(status=Offering.Status.OPEN)
+        .filter(Q(closes_at__lte=now) | Q(hard_cap__isnull=False))
+        .order_by("closes_at", "pk")
+    )
+    closed, failures = 0, []
+    for offering in candidates.only("pk", "closes_at", "hard_cap"):
+        if offering.closes_at > now and paid_total(offering) < offering.hard_cap:
+            continue
+        try:
+            result = offering_close(offering=offering, now=now)
+        except OfferingBusy:
+            continue
+        except Exception as error:  # noqa: BLE001 - logged, and raised once the others ran
+            logger.exception("closing offering %s failed", offering.pk)
+            failures.append(error)
+            continue
+        if result.status != Offering.Status.OPEN:
+            closed += 1
+    if failures:
+        raise failures[0]
+    return closed
 
 
 def disbursement_approve(*, offering: Offering, by):

@@ -118,7 +118,18 @@ def pledges_expire() -> int:
     return pledges_expire_due()
 
 
+@shared_task(name="finance.tasks.offerings_close", autoretry_for=TRANSIENT, max_retries=3)
+def offerings_close() -> int:
+    from .services import offerings_close_due
+
+    return offerings_close_due()
+
+
 BEAT_SCHEDULE = {
+    "finance-offerings-close": {
+        "task": "finance.tasks.offerings_close",
+        "schedule": crontab(minute="5-59/15"),
+    },
     "finance-pledges-expire": {
         "task": "finance.tasks.pledges_expire",
         "schedule": crontab(minute="*/10"),

@@ -1,11 +1,14 @@
 """Staff open offerings, close them and release money with four eyes, from
 Wagtail's admin."""
 
+import datetime
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
+from django.utils import timezone
 
-from finance.offerings import Offering
+from finance.offerings import Offering, Pledge
 from tests.conftest import enable_totp
 from tests.factories import MembershipFactory, UserFactory
 
@@ -37,6 +40,14 @@ def test_open_close_and_disburse_with_two_different_staff(client, staff_pair):
     assert offering.status == Offering.Status.OPEN
     for _ in range(2):
         pay(pledge(offering, amount="100", method="bank_transfer"))
+    # Full, but the investors may still change their minds: not closed yet.
+    response = client.post(f"{base}/close/", follow=True)
+    offering.refresh_from_db()
+    assert offering.status == Offering.Status.OPEN
+    assert "reflection period" in response.content.decode()
+    Pledge.objects.filter(offering=offering).update(
+        created_at=timezone.now() - datetime.timedelta(days=settings.PUENTE_REFLECTION_DAYS)
+    )
     client.post(f"{base}/close/")
     offering.refresh_from_db()
     assert offering.status == Offering.Status.SUCCEEDED
@@ -70,3 +81,13 @@ def test_invalid_terms_cannot_be_opened(client, staff_pair):
     offering.refresh_from_db()
     assert offering.status == Offering.Status.DRAFT
     assert "rate" in response.content.decode()
+
+
+def test_staff_cannot_close_an_offering_before_its_date(client, staff_pair):
+    offering = make_offering(target=Decimal("200"), hard_cap=Decimal("1000"))
+    pay(pledge(offering, amount="100", method="bank_transfer"))
+    client.force_login(staff_pair[0])
+    response = client.post(f"/admin/money/offerings/{offering.pk}/actions/close/", follow=True)
+    offering.refresh_from_db()
+    assert offering.status == Offering.Status.OPEN
+    assert "Not closed" in response.content.decode()
