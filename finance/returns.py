@@ -225,6 +225,82 @@ class RepaymentAllocation(models.Model):
         ]
 
 
+class LoanCardPayment(models.Model):
+    """One attempt by the entrepreneur to repay a loan by card: a Stripe PaymentIntent the
+    page confirms with Stripe.js. What it says about the money always comes from re-reading
+    the intent; once it succeeded it is recorded as a :class:`Repayment` (or, when the loan
+    can no longer take one, held for staff), exactly once."""
+
+    class Status(models.TextChoices):
+        CREATED = "created", _("Waiting for the card")
+        PROCESSING = "processing", _("Being confirmed by the bank")
+        SUCCEEDED = "succeeded", _("Paid")
+        FAILED = "failed", _("Did not go through")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    offering = models.ForeignKey(
+        Offering, on_delete=models.PROTECT, related_name="card_repayments", verbose_name=_("loan")
+    )
+    schedule = models.ForeignKey(LoanSchedule, on_delete=models.PROTECT, related_name="+")
+    payer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    amount_minor = models.BigIntegerField(_("amount in minor units"))
+    currency = models.CharField(_("currency"), max_length=3)
+    provider_reference = models.CharField(_("PaymentIntent"), max_length=100, blank=True)
+    client_secret = models.CharField(max_length=200, blank=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.CREATED
+    )
+    failure_message = models.CharField(max_length=300, blank=True)
+    # Why a succeeded payment was not applied to the loan (written off meanwhile...): the
+    # money is held for staff on the loan's excess account.
+    held_reason = models.CharField(_("held for review because"), max_length=300, blank=True)
+    idempotency_key = models.CharField(max_length=120, unique=True)
+    repayment = models.OneToOneField(
+        Repayment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="card_payment",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("loan card payment")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider_reference"],
+                condition=~Q(provider_reference=""),
+                name="loan_card_payment_intent_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_minor__gt=0), name="loan_card_payment_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(repayment__isnull=True) | Q(status="succeeded"),
+                name="loan_card_repayment_only_when_paid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"card repayment {self.pk} of loan {self.offering_id}"
+
+    @property
+    def money(self) -> Money:
+        return Money.from_minor(self.amount_minor, self.currency)
+
+    @property
+    def is_payable(self) -> bool:
+        """The card form can still be used: nothing decided, or a declined card (the same
+        intent takes another one)."""
+        return bool(self.client_secret) and self.status in (
+            self.Status.CREATED,
+            self.Status.PROCESSING,
+            self.Status.FAILED,
+        )
+
+
 # --- Bonds ------------------------------------------------------------------------------------
 
 

@@ -41,6 +41,7 @@ from .returns import (
     Distribution,
     DistributionLine,
     Installment,
+    LoanCardPayment,
     LoanSchedule,
     PayoutRequest,
     Repayment,
@@ -356,6 +357,7 @@ def repayment_record(
     method: str = Repayment.Method.BANK_TRANSFER,
     reference: str = "",
     by=None,
+    source: Account | None = None,
 ) -> Repayment:
     """Apply money the entrepreneur paid to the loan's current schedule and distribute it.
 
@@ -367,7 +369,11 @@ def repayment_record(
 
     Refused with RepaymentRefused: another currency than the loan's (with the reason), a loan
     written off or without a schedule, an amount not above zero. The same
-    ``idempotency_key`` returns the first repayment."""
+    ``idempotency_key`` returns the first repayment.
+
+    ``source`` is the account the money came in through, debited by every posting: the
+    outside world (a bank transfer) unless told otherwise; a card repayment comes from the
+    card provider's clearing account."""
     existing = Repayment.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
         return existing
@@ -459,7 +465,7 @@ def repayment_record(
             )
             for installment, to_interest, to_principal in allocations
         )
-        source = services.external_account(offering.currency)
+        source = source or services.external_account(offering.currency)
         if interest_part or principal_part:
             repayment.distribution = _distribute(
                 offering=offering,
@@ -595,6 +601,205 @@ def loan_write_off(*, offering: Offering, by, reason: str) -> LoanSchedule:
             reason=reason,
         )
     return schedule
+
+
+# --- Loans repaid by card -----------------------------------------------------------------------
+
+
+def loan_outstanding(schedule: LoanSchedule) -> Decimal:
+    """Everything still owed on the schedule, due or not: the most one card payment takes."""
+    return sum((i.outstanding for i in schedule.installments.all() if not i.is_paid), Decimal("0"))
+
+
+def loan_card_schedule(offering: Offering) -> LoanSchedule:
+    """The schedule a card repayment of ``offering`` goes to. Raises RepaymentRefused, with
+    the reason, when the loan takes none: not a loan, no schedule yet, written off, repaid."""
+    if offering.instrument != Instrument.LOAN:
+        raise RepaymentRefused(_("Only a loan is repaid."))
+    schedule = current_schedule(offering)
+    if schedule is None:
+        raise RepaymentRefused(_("This loan has no repayment schedule yet."))
+    if schedule.status == LoanSchedule.Status.WRITTEN_OFF:
+        raise RepaymentRefused(
+            _("This loan was written off; it cannot be repaid by card. Please contact us.")
+        )
+    if schedule.status == LoanSchedule.Status.REPAID:
+        raise RepaymentRefused(_("This loan is repaid; nothing is owed any more."))
+    return schedule
+
+
+def loan_card_payment_start(
+    *, offering: Offering, payer, amount: Money, idempotency_key: str
+) -> LoanCardPayment:
+    """Prepare a card repayment of ``amount`` by the loan's entrepreneur: the card payment
+    row, then its Stripe PaymentIntent, whose client secret the page hands to Stripe.js.
+
+    Moves no money: the money is recorded when Stripe says the intent succeeded
+    (:func:`loan_card_payment_sync`). The same ``idempotency_key`` from the same payer
+    returns the same card payment without a second intent; the intent's own Stripe key names
+    the card payment, so a retry after a crash finds the intent created the first time.
+
+    Refused with RepaymentRefused: someone other than the project's owner, another currency
+    than the loan's, an amount not above zero or not in whole minor units, more than is
+    still owed, a loan without a schedule, written off or repaid. PaymentError when Stripe
+    refuses or cannot be reached (its ``user_message`` is safe to show)."""
+    from .payments.stripe_provider import StripeProvider
+
+    if offering.project_id is None or offering.project.owner_id != payer.pk:
+        raise RepaymentRefused(_("Only the entrepreneur repays this loan by card."))
+    key = f"user:{payer.pk}:{idempotency_key}"
+    card_payment = LoanCardPayment.objects.filter(idempotency_key=key).first()
+    if card_payment is None:
+        if not isinstance(amount, Money):
+            raise TypeError("amount must be Money")
+        if amount.currency != offering.currency:
+            raise RepaymentRefused(
+                _("This loan is repaid in %(loan)s; a payment in %(paid)s cannot be applied.")
+                % {"loan": offering.currency, "paid": amount.currency}
+            )
+        if amount.amount <= 0 or amount.quantize() != amount:
+            raise RepaymentRefused(
+                _("Enter an amount above zero in whole %(currency)s minor units.")
+                % {"currency": offering.currency}
+            )
+        schedule = loan_card_schedule(offering)
+        owed = Money(loan_outstanding(schedule), offering.currency)
+        if amount > owed:
+            raise RepaymentRefused(
+                _("At most %(owed)s is still owed on this loan.") % {"owed": owed.localized()}
+            )
+        try:
+            with transaction.atomic():
+                card_payment = LoanCardPayment.objects.create(
+                    offering=offering,
+                    schedule=schedule,
+                    payer=payer,
+                    amount_minor=amount.minor_units,
+                    currency=amount.currency,
+                    idempotency_key=key,
+                )
+                AuditEntry.record(
+                    actor=payer,
+                    action="loan.card_payment_started",
+                    obj=card_payment,
+                    to_state=card_payment.status,
+                    data={"amount_minor": card_payment.amount_minor, "currency": amount.currency},
+                )
+        except IntegrityError:  # the same form sent twice at once: the first one stands
+            card_payment = LoanCardPayment.objects.get(idempotency_key=key)
+    if card_payment.provider_reference and card_payment.client_secret:
+        return card_payment
+    intent = StripeProvider().create_loan_repayment_intent(card_payment=card_payment)
+    with transaction.atomic():
+        card_payment = LoanCardPayment.objects.select_for_update().get(pk=card_payment.pk)
+        if not card_payment.provider_reference:
+            card_payment.provider_reference = intent.id
+            card_payment.client_secret = intent.client_secret
+            card_payment.save(update_fields=["provider_reference", "client_secret", "updated_at"])
+    return card_payment
+
+
+#: What an intent's outcome makes of the card payment ("" is nothing decided yet).
+_CARD_OUTCOMES = {
+    "succeeded": LoanCardPayment.Status.SUCCEEDED,
+    "requires_action": LoanCardPayment.Status.PROCESSING,
+    "processing": LoanCardPayment.Status.PROCESSING,
+    "failed": LoanCardPayment.Status.FAILED,
+    "cancelled": LoanCardPayment.Status.CANCELLED,
+}
+
+
+def loan_card_payment_sync(*, card_payment: LoanCardPayment) -> LoanCardPayment:
+    """Re-read the card payment's intent from Stripe and apply what it says; when it
+    succeeded, record the repayment. Safe to call any number of times, in any order.
+
+    The card payment's row lock is held (with the payment lock timeout) while Stripe is
+    asked, so two webhook deliveries apply their reads in the order they made them, and a
+    stale read never undoes a fresher one. A succeeded card payment is final and needs no
+    call: the repayment is recorded once, in the transaction that marks it succeeded.
+
+    The money came in through Stripe, so every posting debits Stripe's clearing account in
+    the loan's currency. When the loan can no longer take a repayment (written off after
+    the payment started), the whole amount is held on the loan's excess account for staff
+    and the card payment says why. Raises StripeUnavailable when Stripe cannot answer now,
+    PaymentError when the intent is not this card payment's (amount, currency, metadata),
+    OperationalError when the row lock is not granted in time."""
+    from .payments.base import PaymentError
+    from .payments.stripe_provider import MESSAGES, StripeProvider, _set_lock_timeout
+
+    with transaction.atomic():
+        _set_lock_timeout()
+        locked = (
+            LoanCardPayment.objects.select_for_update(of=("self",))
+            .select_related("offering")
+            .get(pk=card_payment.pk)
+        )
+        if locked.status == LoanCardPayment.Status.SUCCEEDED or not locked.provider_reference:
+            return locked
+        intent = StripeProvider().read_intent(locked.provider_reference)
+        expected = (locked.provider_reference, locked.amount_minor, locked.currency, str(locked.pk))
+        found = (
+            intent.id,
+            intent.amount_minor,
+            intent.currency,
+            intent.metadata.get("loan_card_payment"),
+        )
+        if found != expected:
+            raise PaymentError(
+                f"intent {found} does not match loan card payment {expected}",
+                user_message=str(MESSAGES["refused"]),
+            )
+        status = _CARD_OUTCOMES.get(intent.outcome)
+        message = intent.failure_message[:300]
+        if status is None or (status, message) == (locked.status, locked.failure_message):
+            return locked
+        before = locked.status
+        locked.status = status
+        locked.failure_message = message
+        if status == LoanCardPayment.Status.SUCCEEDED:
+            _loan_card_payment_book(locked)
+        locked.save(
+            update_fields=["status", "failure_message", "repayment", "held_reason", "updated_at"]
+        )
+        AuditEntry.record(
+            actor=None,
+            action=f"loan.card_payment_{status}",
+            obj=locked,
+            from_state=before,
+            to_state=status,
+            reason=locked.held_reason or locked.failure_message,
+            data={"intent": intent.id, "repayment": locked.repayment_id},
+        )
+    return locked
+
+
+def _loan_card_payment_book(card_payment: LoanCardPayment) -> None:
+    """Record a succeeded card payment: a repayment of the loan, posted from Stripe's
+    clearing account, or, when the loan refuses it, the money held on the loan's excess
+    account with the reason. Call inside the transaction holding the card payment's lock."""
+    from .payments.stripe_provider import StripeProvider
+
+    offering = card_payment.offering
+    money = card_payment.money
+    clearing = services.clearing_account(StripeProvider.name, card_payment.currency)
+    try:
+        card_payment.repayment = repayment_record(
+            offering=offering,
+            amount=money,
+            received_on=timezone.localdate(),
+            idempotency_key=f"loancard:{card_payment.pk}:repayment",
+            method=Repayment.Method.CARD,
+            reference=card_payment.provider_reference,
+            source=clearing,
+        )
+    except ReturnsError as refused:
+        post_transaction(
+            idempotency_key=f"loancard:{card_payment.pk}:held",
+            kind="returns.card_repayment_held",
+            legs=[(clearing, -money), (excess_account(offering), money)],
+            memo=f"loan card payment {card_payment.pk}: not applied, held for review",
+        )
+        card_payment.held_reason = str(refused)[:300]
 
 
 def installments_mark_late(*, today: datetime.date | None = None) -> int:
@@ -1138,7 +1343,7 @@ def _pledge_pay_from_wallet(pledge: Pledge) -> Pledge:
         total = pledge.total_due.quantize()
         fee = Money(pledge.fee, pledge.currency).quantize()
         post_transaction(
-            idempotency_key=f"pledge:{pledge.pk}:wallet",
+            idempotency_key=services.wallet_payment_key(pledge),
             kind="pledge.wallet_payment",
             legs=[
                 (services.wallet_account(pledge.investor, pledge.currency), -total),

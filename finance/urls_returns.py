@@ -15,6 +15,17 @@ urlpatterns = [
     path("wallet/bank-accounts/", views.bank_account_add, name="bank_account_add"),
     path("loans/<int:pk>/", views.loan_detail, name="loan"),
     path("loans/<int:pk>/repayments/", views.loan_repayment_record, name="loan_repayment"),
+    path("loans/<int:pk>/repay-by-card/", views.loan_card_repay, name="loan_card_repay"),
+    path(
+        "loans/<int:pk>/repay-by-card/<int:payment_pk>/",
+        views.loan_card_payment,
+        name="loan_card_payment",
+    ),
+    path(
+        "loans/<int:pk>/repay-by-card/<int:payment_pk>/refresh/",
+        views.loan_card_payment_refresh,
+        name="loan_card_payment_refresh",
+    ),
     path("loans/servicing/", views.loans_servicing, name="loans_servicing"),
     path("loans/<int:pk>/restructure/", views.loan_restructure, name="loan_restructure"),
     path("loans/<int:pk>/write-off/", views.loan_write_off, name="loan_write_off"),

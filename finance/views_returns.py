@@ -1,5 +1,6 @@
 """Returns as people meet them: the investor's portfolio, transactions export and wallet;
-the entrepreneur's loan page; the issuer's bond page; staff approving withdrawals."""
+the entrepreneur's loan page and card repayments; the issuer's bond page; staff approving
+withdrawals."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, F, Min, Q
+from django.db import OperationalError
+from django.db.models import Count, F, Min, Q, prefetch_related_objects
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -26,13 +29,16 @@ from portal.permissions import Role, has_role, membership_in
 
 from . import returns_services as rs
 from . import services
+from .exceptions import MoneyError
 from .money import Money
 from .offerings import Instrument, Offering, Pledge
+from .payments import PaymentError
 from .portfolio import portfolio_charts, portfolio_for, transactions_csv
 from .returns import (
     BankAccountRegistration,
     BondIssue,
     CouponRun,
+    LoanCardPayment,
     LoanSchedule,
     PayoutRequest,
     Repayment,
@@ -270,6 +276,9 @@ def loan_detail(request, pk: int):
             "reference": rs.loan_repayment_reference(offering),
             "amount": rs.loan_amount_due_next(current, today),
             "bank": settings.PUENTE_BANK_ACCOUNT,
+            # The card is the entrepreneur's own: staff helping them only see the link's page
+            # refused.
+            "by_card": bool(owns),
         }
     return render(
         request,
@@ -335,6 +344,129 @@ def loan_repayment_record(request, pk: int):
             }
         messages.success(request, text)
     return redirect("returns:loan", offering.pk)
+
+
+# --- Entrepreneur: repaying by card -------------------------------------------------------------
+
+
+def _loan_owner(request, pk: int) -> Offering:
+    """The loan named in the URL, for its entrepreneur only: others who may see the loan
+    (lenders, staff) are refused (403), others still do not learn it exists (404)."""
+    offering = _loan_viewer(request, pk)
+    if not (offering.project_id and offering.project.owner_id == request.user.pk):
+        raise PermissionDenied
+    return offering
+
+
+@login_required
+def loan_card_repay(request, pk: int):
+    """Choose how much to repay by card (what is due by default); the next page takes the
+    card. A loan that takes no repayment says why and shows no form."""
+    offering = _loan_owner(request, pk)
+    today = timezone.localdate()
+    try:
+        schedule = rs.loan_card_schedule(offering)
+    except rs.RepaymentRefused as refused:
+        schedule, refusal = None, str(refused)
+    else:
+        refusal = ""
+        prefetch_related_objects([schedule], "installments")
+    error = ""
+    amount_text = request.POST.get("amount", "")
+    if request.method == "POST" and schedule is not None:
+        amount = _decimal(amount_text)
+        try:
+            if amount is None:
+                raise rs.RepaymentRefused(_("Enter the amount you want to pay."))
+            try:
+                money = Money(amount, request.POST.get("currency") or offering.currency)
+            except MoneyError as unknown_currency:
+                raise rs.RepaymentRefused(
+                    _("This loan is repaid in %(loan)s.") % {"loan": offering.currency}
+                ) from unknown_currency
+            card_payment = rs.loan_card_payment_start(
+                offering=offering,
+                payer=request.user,
+                amount=money,
+                idempotency_key=(request.POST.get("key") or "")[:64] or services.new_pledge_key(),
+            )
+        except rs.ReturnsError as refused:
+            error = str(refused)
+        except PaymentError as failure:
+            error = failure.user_message or _(
+                "The payment service is not answering. Please try again in a few minutes."
+            )
+        else:
+            return redirect("returns:loan_card_payment", offering.pk, card_payment.pk)
+    due = rs.loan_amount_due_next(schedule, today) if schedule else Decimal("0")
+    if request.method != "POST":
+        amount_text = format(Money(due, offering.currency).quantize().amount, "f") if due else ""
+    return render(
+        request,
+        "finance/returns/loan_card.html",
+        {
+            "offering": offering,
+            "schedule": schedule,
+            "refusal": refusal,
+            "error": error,
+            "due": due,
+            "arrears": rs.loan_arrears(schedule, today) if schedule else Decimal("0"),
+            "owed": rs.loan_outstanding(schedule) if schedule else Decimal("0"),
+            "amount": amount_text,
+            "key": services.new_pledge_key(),
+            # An attempt whose intent Stripe never created took no money: not worth listing.
+            "attempts": LoanCardPayment.objects.filter(offering=offering)
+            .exclude(provider_reference="")
+            .select_related("repayment")[:10],
+        },
+        status=400 if error else 200,
+    )
+
+
+def _loan_card_payment(request, pk: int, payment_pk: int) -> LoanCardPayment:
+    offering = _loan_owner(request, pk)
+    card_payment = get_object_or_404(
+        LoanCardPayment.objects.select_related("repayment"), pk=payment_pk, offering=offering
+    )
+    card_payment.offering = offering
+    return card_payment
+
+
+@login_required
+def loan_card_payment(request, pk: int, payment_pk: int):
+    """Pay one card repayment: Stripe.js Elements confirm its intent in the page (3-D Secure
+    included), as on the pledge page; then the state as Stripe last told it."""
+    card_payment = _loan_card_payment(request, pk, payment_pk)
+    page = reverse("returns:loan_card_payment", args=[pk, card_payment.pk])
+    return render(
+        request,
+        "finance/returns/loan_card_payment.html",
+        {
+            "offering": card_payment.offering,
+            "card_payment": card_payment,
+            "stripe_js": settings.STRIPE_JS_URL,
+            "stripe_key": settings.STRIPE_PUBLISHABLE_KEY,
+            "return_url": request.build_absolute_uri(page),
+        },
+    )
+
+
+@login_required
+@require_POST
+def loan_card_payment_refresh(request, pk: int, payment_pk: int):
+    """After the card form: re-read the intent (the webhook may not have arrived yet)."""
+    card_payment = _loan_card_payment(request, pk, payment_pk)
+    try:
+        rs.loan_card_payment_sync(card_payment=card_payment)
+    except (PaymentError, OperationalError):
+        messages.warning(
+            request,
+            _(
+                "We could not confirm the payment yet; this page will show it as soon as "
+                "the bank confirms."
+            ),
+        )
+    return redirect("returns:loan_card_payment", pk, card_payment.pk)
 
 
 # --- Staff: servicing loans (restructure, write off) ------------------------------------------

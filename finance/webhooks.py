@@ -4,7 +4,11 @@ Stripe signs each event; an event whose signature, secret or timestamp does
 not check out is refused before anything is written. A verified event is
 stored once by its id and then treated only as a trigger: the payment is
 re-read from Stripe (`StripeProvider.sync`), so duplicated, late or
-out-of-order deliveries all end in Stripe's real state."""
+out-of-order deliveries all end in Stripe's real state.
+
+An intent is a pledge's card payment (`Payment`) or an entrepreneur's card
+repayment of a loan (`LoanCardPayment`, its metadata says
+``puente_kind=loan_repayment``); each goes to its own sync."""
 
 from __future__ import annotations
 
@@ -21,7 +25,9 @@ from django.views.decorators.http import require_POST
 
 from .offerings import Payment, ProviderEvent
 from .payments.base import PaymentError
-from .payments.stripe_provider import StripeProvider, StripeUnavailable
+from .payments.stripe_provider import LOAN_REPAYMENT_KIND, StripeProvider, StripeUnavailable
+from .returns import LoanCardPayment
+from .returns_services import loan_card_payment_sync
 from .services import OfferingBusy
 
 logger = logging.getLogger(__name__)
@@ -108,9 +114,15 @@ def _process(event_id: str, event_type: str, intent_id: str, body: dict) -> Http
     if not intent_id:
         _mark_processed(event)
         return _answer(200, "ignored")
+    if _is_loan_repayment(body):
+        return _process_loan_repayment(event, intent_id)
     payment = Payment.objects.filter(
         provider=StripeProvider.name, provider_reference=intent_id
     ).first()
+    if payment is None and LoanCardPayment.objects.filter(provider_reference=intent_id).exists():
+        # An event body without the intent's metadata (a thin event): the intent is still
+        # known as a loan repayment by its id.
+        return _process_loan_repayment(event, intent_id)
     if payment is None:
         # Not one of ours (another system on the same Stripe account), or an
         # intent whose row was never saved; left unprocessed for staff to see.
@@ -125,6 +137,40 @@ def _process(event_id: str, event_type: str, intent_id: str, body: dict) -> Http
     except PaymentError:
         # Not something a retry fixes by itself: keep it unprocessed and loud.
         logger.exception("stripe event %s: payment %s could not be synced", event_id, payment.pk)
+        return _answer(500, "not processed")
+    _mark_processed(event)
+    return _answer(200, "processed")
+
+
+def _is_loan_repayment(body: dict) -> bool:
+    """The event's intent says it repays a loan. This only chooses where to look the intent
+    up: what happened to it is always read back from Stripe."""
+    data = body.get("data")
+    intent = data.get("object") if isinstance(data, dict) else None
+    metadata = intent.get("metadata") if isinstance(intent, dict) else None
+    return isinstance(metadata, dict) and metadata.get("puente_kind") == LOAN_REPAYMENT_KIND
+
+
+def _process_loan_repayment(event: ProviderEvent, intent_id: str) -> HttpResponse:
+    card_payment = LoanCardPayment.objects.filter(provider_reference=intent_id).first()
+    if card_payment is None:
+        logger.warning(
+            "stripe event %s (%s) for unknown loan repayment intent %s",
+            event.event_id,
+            event.type,
+            intent_id,
+        )
+        return _answer(200, "unknown payment")
+    try:
+        loan_card_payment_sync(card_payment=card_payment)
+    except StripeUnavailable:
+        raise
+    except PaymentError:
+        logger.exception(
+            "stripe event %s: loan card payment %s could not be synced",
+            event.event_id,
+            card_payment.pk,
+        )
         return _answer(500, "not processed")
     _mark_processed(event)
     return _answer(200, "processed")

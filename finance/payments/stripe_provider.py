@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from dataclasses import dataclass
 
 import stripe
 from django.conf import settings
@@ -125,6 +126,54 @@ def _set_lock_timeout() -> None:
             )
 
 
+#: Metadata ``puente_kind`` of an intent that repays a loan (finance.webhooks routes on it).
+LOAN_REPAYMENT_KIND = "loan_repayment"
+
+
+@dataclass(frozen=True, slots=True)
+class IntentState:
+    """What a PaymentIntent, as just read from Stripe, says: enough for a caller outside this
+    module to decide without knowing Stripe's objects.
+
+    ``outcome`` is "succeeded", "requires_action" (3-D Secure pending), "processing",
+    "failed" (declined: the same intent takes another card), "cancelled", or "" while
+    nothing is decided; ``failure_message`` is safe to show the cardholder."""
+
+    id: str
+    amount_minor: int | None
+    currency: str
+    outcome: str
+    failure_message: str
+    metadata: dict
+
+
+def intent_state(intent) -> IntentState:
+    status = _field(intent, "status")
+    failure = ""
+    if status == "succeeded":
+        outcome = "succeeded"
+    elif status in ("requires_action", "processing"):
+        outcome = status
+    elif status == "canceled":
+        outcome, failure = "cancelled", _failure_message(intent)
+    elif status == "requires_payment_method" and _field(intent, "last_payment_error"):
+        outcome, failure = "failed", _failure_message(intent)
+    else:
+        outcome = ""
+    metadata = _field(intent, "metadata", {})
+    if hasattr(metadata, "to_dict"):
+        metadata = metadata.to_dict()
+    amount = _field(intent, "amount")
+    return IntentState(
+        id=str(_field(intent, "id", "")),
+        amount_minor=int(amount) if amount is not None else None,
+        currency=str(_field(intent, "currency", "")).upper(),
+        outcome=outcome,
+        failure_message=failure,
+        metadata=dict(metadata or {}),
+    )
+
+
 class StripeProvider(PaymentProvider):
     name = "stripe"
 
@@ -144,6 +193,22 @@ class StripeProvider(PaymentProvider):
 
     def _retrieve_intent(self, intent_id: str):
         return stripe_client().v1.payment_intents.retrieve(intent_id)
+
+    def _create_loan_repayment_intent(self, *, card_payment):
+        return stripe_client().v1.payment_intents.create(
+            params={
+                "amount": card_payment.amount_minor,
+                "currency": card_payment.currency.lower(),
+                "payment_method_types": ["card"],
+                "capture_method": "automatic",
+                "metadata": {
+                    "puente_kind": LOAN_REPAYMENT_KIND,
+                    "loan_card_payment": str(card_payment.pk),
+                    "offering_id": str(card_payment.offering_id),
+                },
+            },
+            options={"idempotency_key": f"loan-card-payment-{card_payment.pk}-intent"},
+        )
 
     def _create_refund(self, *, intent_id: str, amount_minor: int, idempotency_key: str):
         return stripe_client().v1.refunds.create(
@@ -279,6 +344,31 @@ class StripeProvider(PaymentProvider):
             from finance.services import pledge_mark_paid
 
             pledge_mark_paid(payment=payment)
+
+    # --- Loan repayments by card (finance.returns_services) ----------------------------------
+
+    def create_loan_repayment_intent(self, *, card_payment):
+        """Create the PaymentIntent of a loan card payment (a `LoanCardPayment`) and return
+        it. Moves no money: the entrepreneur's browser confirms it with stripe.js. The
+        idempotency key names the card payment, so a retry after a crash gets the same
+        intent back. Raises PaymentError (StripeUnavailable when worth retrying)."""
+        try:
+            return self._create_loan_repayment_intent(card_payment=card_payment)
+        except stripe.StripeError as error:
+            logger.warning(
+                "stripe intent for loan card payment %s failed: %s", card_payment.pk, error
+            )
+            raise _as_payment_error(error, "create intent") from error
+
+    def read_intent(self, intent_id: str) -> IntentState:
+        """Re-read an intent from Stripe. Raises StripeUnavailable when Stripe cannot answer
+        now, PaymentError for any other refusal."""
+        try:
+            intent = self._retrieve_intent(intent_id)
+        except stripe.StripeError as error:
+            logger.warning("stripe retrieve %s failed: %s", intent_id, error)
+            raise _as_payment_error(error, "retrieve intent") from error
+        return intent_state(intent)
 
     def refund(self, *, payment, amount_minor: int, idempotency_key: str) -> str:
         """Refund part or all of a captured PaymentIntent. Stripe keeps the
