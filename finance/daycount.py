@@ -98,8 +98,10 @@ def act_act_icma(
     period), i.e. (months of the reference period / 12) x days / days of the reference period.
 
     The reference period is the regular coupon period that contains [start, end): the period
-    itself for a regular coupon, the regular period ending on the coupon date for a short first
-    coupon, the one starting on the previous coupon date for a short last coupon. A full
+    itself for a regular coupon, (coupon date - one period, coupon date) for a short first
+    coupon, (previous coupon date, previous coupon date + one period) for a short last coupon,
+    each counted from that coupon's own date with the day clamped (see
+    :func:`finance.schedules.bond_schedule`). A full
     regular period is therefore exactly 1/frequency, whatever its number of days. A long stub
     spans several reference periods and must be computed as the sum of its parts; passing it
     whole raises ValueError.

@@ -15,9 +15,15 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .exceptions import ScheduleError
 from .money import Money, minor_unit_exponent
+from .schedules import loan_period_count
 
 AMOUNT = {"max_digits": 18, "decimal_places": 3}
+
+#: The longest loan or bond term accepted. Beyond keeping terms plausible, it keeps maturity
+#: inside the calendar and a schedule to a size that can be built and shown.
+MAX_TENOR_MONTHS = 100 * 12
 
 
 def currency_choices():
@@ -190,10 +196,15 @@ class Offering(models.Model):
         if rate_needed:
             if self.annual_rate is None or self.annual_rate < 0 or self.annual_rate > 1:
                 errors["annual_rate"] = _("Give a rate between 0 and 1 (0.05 is 5%).")
-            if not self.tenor_months:
-                errors["tenor_months"] = _("Give the tenor in months.")
+            tenor_error = self._tenor_error()
+            if tenor_error:
+                errors["tenor_months"] = tenor_error
             if self.periods_per_year not in (1, 2, 4, 12):
                 errors["periods_per_year"] = _("Payments per year must be 1, 2, 4 or 12.")
+            elif self.instrument == Instrument.LOAN and not tenor_error:
+                tenor_error = self._loan_periods_error()
+                if tenor_error:
+                    errors["tenor_months"] = tenor_error
         if self.instrument == Instrument.LOAN and not self.schedule_type:
             errors["schedule_type"] = _("Choose how the loan is repaid.")
         if self.instrument == Instrument.BOND:
@@ -212,6 +223,40 @@ class Offering(models.Model):
                 errors["cap_multiple"] = _("The cap multiple must be above 1.")
         if errors:
             raise ValidationError(errors)
+
+    def _tenor_error(self) -> str | None:
+        """Why the tenor of a loan or bond makes no schedule, or None."""
+        if self.tenor_months is None:
+            return _("Give the tenor in months.")
+        if self.tenor_months < 1:
+            return _(
+                "The tenor must be at least one month: with %(months)d months, maturity would "
+                "fall on the issue date."
+            ) % {"months": self.tenor_months}
+        if self.tenor_months > MAX_TENOR_MONTHS:
+            return _("The tenor can be at most %(max)d months (%(years)d years).") % {
+                "max": MAX_TENOR_MONTHS,
+                "years": MAX_TENOR_MONTHS // 12,
+            }
+        return None
+
+    def _loan_periods_error(self) -> str | None:
+        """Why a loan's tenor is not a whole number of installment periods, or None.
+
+        The rule is the one applied when the schedule is fixed at disbursement: checked here,
+        the offering cannot open with terms that would only be refused after the money is
+        taken. A bond needs no such rule: a tenor that is not a whole number of coupon periods
+        gives a short first coupon.
+        """
+        try:
+            loan_period_count(self.tenor_months, self.periods_per_year)
+        except ScheduleError:
+            period = 12 // self.periods_per_year
+            return _(
+                "With %(per_year)d payments a year, a payment falls every %(period)d months: "
+                "give a tenor that is a multiple of %(period)d months (%(months)d is not)."
+            ) % {"per_year": self.periods_per_year, "period": period, "months": self.tenor_months}
+        return None
 
 
 class Pledge(models.Model):

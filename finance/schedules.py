@@ -92,9 +92,10 @@ class CouponPeriod:
     """One coupon of a fixed-rate bond, with the terms needed to accrue it.
 
     ``reference_start``/``reference_end`` is the regular period the coupon is measured against
-    under ACT/ACT ICMA: the period itself for a regular coupon, the regular period ending on
-    ``accrual_end`` for a short first coupon, the one starting on ``accrual_start`` for a short
-    last coupon. ``coupon_exact`` is face x rate x ``year_fraction`` unrounded (34 significant
+    under ACT/ACT ICMA: the period itself for a regular coupon, (``accrual_end`` - one period,
+    ``accrual_end``) for a short first coupon, (``accrual_start``, ``accrual_start`` + one
+    period) for a short last coupon, the day clamped and the end-of-month rule applied as for
+    the coupon dates. ``coupon_exact`` is face x rate x ``year_fraction`` unrounded (34 significant
     digits); ``coupon`` is the amount paid, rounded half-up to the minor unit.
     """
 
@@ -160,6 +161,14 @@ def bond_schedule(
     month-end maturity to an issue date just short of a month end (29 April) starts with a
     stub of a day or two (29 -> 30 April).
 
+    Under ACT/ACT ICMA a short first coupon is measured against the period (its end - one
+    period, its end) and a short last coupon against (its start, its start + one period),
+    counted from the coupon's own date, not from the anchor: backward from 31 August, the
+    first coupon ending on 28 February (clamped) has the reference period 28 November -> 28
+    February. With ``end_of_month`` in force (a month-end anchor) those dates are month ends
+    too: 30 November -> 28 February. A first or last period that falls on the schedule's dates
+    is regular, whatever its length.
+
     Stubs produced here are always short; a long stub (merged with its neighbour) would span
     two ICMA reference periods and is not generated.
 
@@ -191,30 +200,42 @@ def bond_schedule(
         raise ScheduleError(str(error)) from None
 
     period_months = 12 // frequency
+    anchor = issue_date if direction == "forward" else maturity
+    # The end-of-month rule holds for the whole schedule or not at all: it is set by the
+    # anchor, never by a date that only lands on a month end because its day was clamped.
+    month_ends = end_of_month and anchor.day == calendar.monthrange(anchor.year, anchor.month)[1]
     if direction == "backward":
         coupon_dates = [maturity]
         k = 1
-        while (earlier := add_months(maturity, -k * period_months, end_of_month)) > issue_date:
+        while (earlier := add_months(maturity, -k * period_months, month_ends)) > issue_date:
             coupon_dates.append(earlier)
             k += 1
         boundaries = [issue_date, *reversed(coupon_dates)]
-        # The regular period the first coupon would have had; it starts before the issue date
-        # exactly when the first coupon is a short stub.
-        first_reference_start, last_reference_end = earlier, maturity
+        # A first coupon is irregular when the date counted back passed the issue date. Its
+        # reference period ends on its coupon date and starts one period before that date:
+        # (end - period, end), from the coupon date and not from maturity, so that with a
+        # clamped coupon date (maturity 31 August, coupon 28 February) the period starts on
+        # 28 November, not on 30 November.
+        first_irregular, last_irregular = earlier < issue_date, False
     else:
         boundaries = [issue_date]
         k = 1
-        while (later := add_months(issue_date, k * period_months, end_of_month)) < maturity:
+        while (later := add_months(issue_date, k * period_months, month_ends)) < maturity:
             boundaries.append(later)
             k += 1
         boundaries.append(maturity)
-        first_reference_start, last_reference_end = issue_date, later
+        # A last coupon is irregular when the date counted forward passed maturity; its
+        # reference period is (start, start + period), counted from its own start.
+        first_irregular, last_irregular = False, later > maturity
 
     periods = []
     last = len(boundaries) - 2
     for index, (start, end) in enumerate(pairwise(boundaries)):
-        reference_start = first_reference_start if index == 0 else start
-        reference_end = last_reference_end if index == last else end
+        reference_start, reference_end = start, end
+        if index == 0 and first_irregular:
+            reference_start = add_months(end, -period_months, month_ends)
+        if index == last and last_irregular:
+            reference_end = add_months(start, period_months, month_ends)
         fraction = year_fraction_exact(
             day_count,
             start,
@@ -383,6 +404,30 @@ class LoanKind(StrEnum):
     EQUAL_PRINCIPAL = "equal_principal"
     #: Interest only, the whole principal repaid with the last installment (balloon).
     INTEREST_ONLY = "interest_only"
+
+
+def loan_period_count(tenor_months: int, periods_per_year: int) -> int:
+    """Number of installments of a loan running ``tenor_months`` months with
+    ``periods_per_year`` installments a year: the tenor divided by the period of
+    12 / ``periods_per_year`` months (24 months, quarterly: 8).
+
+    Raises ScheduleError for a tenor under one month, periods per year not dividing 12, or a
+    tenor that is not a whole number of periods (7 months, quarterly): the last installment
+    would fall after the tenor or short of it.
+    """
+    if _check_int("tenor_months", tenor_months) < 1:
+        raise ScheduleError(f"a loan needs a tenor of at least one month, got {tenor_months}")
+    if periods_per_year not in LOAN_FREQUENCIES:
+        raise ScheduleError(
+            f"periods per year must be one of {LOAN_FREQUENCIES}, not {periods_per_year}"
+        )
+    periods, rest = divmod(tenor_months * periods_per_year, 12)
+    if rest:
+        raise ScheduleError(
+            f"a tenor of {tenor_months} months is not a whole number of periods of "
+            f"{12 // periods_per_year} months"
+        )
+    return periods
 
 
 @dataclass(frozen=True)

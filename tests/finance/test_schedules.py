@@ -242,6 +242,158 @@ def test_short_first_coupon_under_30_360():
     assert periods[0].coupon == usd("12.50")
 
 
+def clamped_quarterly_bond(issue, tenor_months, direction="backward", end_of_month=False):
+    # 1,000,000 USD at 6% quarterly, ACT/ACT ICMA: a regular coupon is 1,000,000 x 6% / 4 =
+    # 15,000.00 whatever its number of days.
+    return bond_schedule(
+        issue,
+        tenor_months=tenor_months,
+        frequency=4,
+        rate=Decimal("0.06"),
+        face=usd("1000000"),
+        day_count=DayCount.ACT_ACT_ICMA,
+        direction=direction,
+        end_of_month=end_of_month,
+    )
+
+
+def test_icma_short_first_coupon_ending_on_a_clamped_date():
+    # Issued 2025-01-31 for 7 months: maturity 2025-08-31. Back from it: 2025-05-31,
+    # 2025-02-28 (clamped), then 2024-11-30 is before the issue: the first coupon runs
+    # 2025-01-31 -> 2025-02-28, 28 days. Its reference period is (its end - 3 months, its
+    # end) = 2024-11-28 -> 2025-02-28: 30 + 31 + 31 = 92 days (not 2024-11-30, maturity - 9
+    # months, 90 days). Coupon 1,000,000 x 6% x 28 / (4 x 92) = 1,680,000 / 368 = 4,565.2174
+    # -> 4,565.22 (with the 90-day period it would be 1,680,000 / 360 = 4,666.67).
+    periods = clamped_quarterly_bond(date(2025, 1, 31), 7)
+    assert dates_of(periods) == [
+        (date(2025, 1, 31), date(2025, 2, 28), date(2025, 2, 28)),
+        # 2025-05-31 is a Saturday, 2025-08-31 a Sunday.
+        (date(2025, 2, 28), date(2025, 5, 31), date(2025, 6, 2)),
+        (date(2025, 5, 31), date(2025, 8, 31), date(2025, 9, 1)),
+    ]
+    stub = periods[0]
+    assert stub.is_stub
+    assert (stub.reference_start, stub.reference_end) == (date(2024, 11, 28), date(2025, 2, 28))
+    assert stub.year_fraction == fraction_to_decimal(Fraction(28, 4 * 92))
+    assert stub.coupon_exact == Decimal("4565.217391304347826086956521739130")
+    assert stub.coupon == usd("4565.22")
+    # The regular coupons keep their own periods: 92 days each, exactly a quarter of a year.
+    assert [(p.is_stub, p.year_fraction, p.coupon) for p in periods[1:]] == [
+        (False, Decimal("0.25"), usd("15000.00"))
+    ] * 2
+    assert [(p.reference_start, p.reference_end) for p in periods[1:]] == [
+        (date(2025, 2, 28), date(2025, 5, 31)),
+        (date(2025, 5, 31), date(2025, 8, 31)),
+    ]
+
+
+def test_icma_short_first_coupon_with_the_end_of_month_rule():
+    # Same bond with the end-of-month flag: maturity 2025-08-31 is a month end, so every date
+    # is one, the reference start too: 2025-02-28 - 3 months = 2024-11-30. Reference period
+    # 31 + 31 + 28 = 90 days: 1,680,000 / 360 = 4,666.666... -> 4,666.67.
+    periods = clamped_quarterly_bond(date(2025, 1, 31), 7, end_of_month=True)
+    stub = periods[0]
+    assert (stub.reference_start, stub.reference_end) == (date(2024, 11, 30), date(2025, 2, 28))
+    assert stub.coupon == usd("4666.67")
+    assert [p.accrual_end for p in periods] == [
+        date(2025, 2, 28),
+        date(2025, 5, 31),
+        date(2025, 8, 31),
+    ]
+    assert [p.coupon for p in periods[1:]] == [usd("15000.00")] * 2
+
+
+def test_end_of_month_flag_without_a_month_end_anchor_changes_nothing():
+    # Issued 2025-01-28 for 4 months: maturity 2025-05-28, not a month end, so the flag does
+    # not apply, even though the coupon date 2025-02-28 happens to end its month. First coupon
+    # 2025-01-28 -> 2025-02-28 (31 days), reference 2024-11-28 -> 2025-02-28 (92 days):
+    # 1,000,000 x 6% x 31 / 368 = 5,054.3478 -> 5,054.35 (with 2024-11-30, 5,166.67).
+    for flag in (False, True):
+        periods = clamped_quarterly_bond(date(2025, 1, 28), 4, end_of_month=flag)
+        stub = periods[0]
+        assert (stub.accrual_start, stub.accrual_end) == (date(2025, 1, 28), date(2025, 2, 28))
+        assert (stub.reference_start, stub.reference_end) == (
+            date(2024, 11, 28),
+            date(2025, 2, 28),
+        )
+        assert stub.coupon == usd("5054.35")
+        assert periods[1].coupon == usd("15000.00")
+
+
+def test_icma_short_last_coupon_starting_on_a_clamped_date():
+    # Forward from 2024-11-30 for 4 months: maturity 2025-03-30. 2024-11-30 + 3 months =
+    # 2025-02-28 (clamped), + 6 months = 2025-05-30 is past maturity: the last coupon runs
+    # 2025-02-28 -> 2025-03-30 (30 days). Its reference period is (its start, its start + 3
+    # months) = 2025-02-28 -> 2025-05-28: 28 + 31 + 30 = 89 days (not 2025-05-30, issue + 6
+    # months, 91 days). 1,000,000 x 6% x 30 / (4 x 89) = 1,800,000 / 356 = 5,056.1798
+    # -> 5,056.18 (with 91 days, 4,945.05).
+    periods = clamped_quarterly_bond(date(2024, 11, 30), 4, direction="forward")
+    first, stub = periods
+    assert (first.is_stub, first.coupon) == (False, usd("15000.00"))
+    assert stub.is_stub
+    assert (stub.accrual_start, stub.accrual_end) == (date(2025, 2, 28), date(2025, 3, 30))
+    # 2025-03-30 is a Sunday.
+    assert stub.payment_date == date(2025, 3, 31)
+    assert (stub.reference_start, stub.reference_end) == (date(2025, 2, 28), date(2025, 5, 28))
+    assert stub.coupon_exact == Decimal("5056.179775280898876404494382022472")
+    assert stub.coupon == usd("5056.18")
+    # With the end-of-month flag (2024-11-30 ends its month) the reference period ends on
+    # 2025-05-31: 92 days, 1,800,000 / 368 = 4,891.3043 -> 4,891.30.
+    with_eom = clamped_quarterly_bond(date(2024, 11, 30), 4, "forward", end_of_month=True)
+    assert with_eom[-1].reference_end == date(2025, 5, 31)
+    assert with_eom[-1].coupon == usd("4891.30")
+
+
+@pytest.mark.parametrize("direction", ["backward", "forward"])
+def test_a_clamped_period_on_the_schedule_stays_regular(direction):
+    # Issued 2024-11-30 for 6 months: maturity 2025-05-30. Both ways the dates are 2024-11-30,
+    # 2025-02-28 and 2025-05-30: the issue date and maturity are on the schedule, so both
+    # periods are regular although 2025-02-28 - 3 months is 2024-11-28 and 2025-02-28 + 3
+    # months is 2025-05-28. Each coupon is a quarter of 60,000.
+    periods = clamped_quarterly_bond(date(2024, 11, 30), 6, direction=direction)
+    assert [(p.accrual_start, p.accrual_end) for p in periods] == [
+        (date(2024, 11, 30), date(2025, 2, 28)),
+        (date(2025, 2, 28), date(2025, 5, 30)),
+    ]
+    assert not any(p.is_stub for p in periods)
+    assert [(p.reference_start, p.reference_end) for p in periods] == [
+        (p.accrual_start, p.accrual_end) for p in periods
+    ]
+    assert [p.coupon for p in periods] == [usd("15000.00")] * 2
+
+
+def test_accrued_interest_and_yield_use_the_clamped_stub_reference_period():
+    periods = clamped_quarterly_bond(date(2025, 1, 31), 7)
+    # 2025-01-31 -> 2025-02-14 is 14 of the stub's 28 days, over the same 92-day reference
+    # period: half the stub coupon, 1,000,000 x 6% x 14 / 368 = 2,282.6087.
+    assert accrued_interest(periods, date(2025, 2, 14)) == Decimal(
+        "2282.608695652173913043478260869565"
+    )
+    # Priced at 6% on the issue date (nothing accrued), per 100 of face and g = 1.015:
+    # the stub coupon 6 x 28/368 = 21/46, paid 2025-02-28, 28/92 = 7/23 of a period away;
+    # 1.5 paid Monday 2025-06-02: 7/23 + 1 + 2/92 (2 days of the 92-day period from 31 May);
+    # 101.5 paid Monday 2025-09-01: 7/23 + 2 + 1/91 (1 day of the 91-day period 31 August ->
+    # 30 November that would follow maturity).
+    with localcontext() as context:
+        context.prec = 40
+        growth = Decimal("1.015")
+        stub_periods = Decimal(7) / 23
+        price = (
+            Decimal(21) / 46 * growth**-stub_periods
+            + Decimal("1.5") * growth ** -(stub_periods + 1 + Decimal(2) / 92)
+            + Decimal("101.5") * growth ** -(stub_periods + 2 + Decimal(1) / 91)
+        )
+    ytm = yield_to_maturity(
+        periods,
+        bond_redemption(periods),
+        clean_price=price,
+        settlement_date=date(2025, 1, 31),
+        frequency=4,
+        day_count=DayCount.ACT_ACT_ICMA,
+    )
+    assert abs(ytm - Decimal("0.06")) < Decimal("1e-20")
+
+
 def test_coupon_half_cent_tie_rounds_up():
     # 100 USD at 5.13% semi-annual, 30/360, regular: 100 x 0.0513 / 2 = 2.565 exactly -> 2.57
     # (half-even would give 2.56).
