@@ -7,8 +7,10 @@ Lock order. Every workflow here that holds more than one row lock takes them
 in this order, and never asks for an earlier kind while holding a later one,
 so two workflows may wait for each other but never in a circle:
 
-    offering -> pledge -> payment -> matching pools (by pk) -> project
+    investor -> offering -> pledge -> payment -> matching pools (by pk) -> project
 
+- pledging by an investor with a 12-month limit locks the investor's row
+  first (`_lock_investor`), so two pledges cannot both fit in what is left;
 - pledging, expiring, cancelling and closing start with the offering
   (`_lock_offering`), then the pledge;
 - paying starts with the pledge, then its payment (`lock_payment`, used by
@@ -178,6 +180,33 @@ def investment_limit_left_usd(investor) -> Decimal | None:
     return max(limit - _twelve_month_total_usd(investor), Decimal("0"))
 
 
+def _refuse_past_limit(investor, limit: Decimal, amount: Decimal, currency: str) -> None:
+    """Raise PledgeRefused if `amount` more would take the investor past the
+    limit of their verification tier for the last 12 months."""
+    in_usd = amount * settings.PUENTE_REFERENCE_RATES_TO_USD[currency]
+    if _twelve_month_total_usd(investor) + in_usd > limit:
+        raise PledgeRefused(
+            _(
+                "This pledge would take you past the investment limit of "
+                "your verification level for the last 12 months. Verify your "
+                "identity to raise it."
+            )
+        )
+
+
+def _lock_investor(investor) -> None:
+    """Serialize one investor's pledges that count against a limit. FOR NO KEY
+    UPDATE: it does not block rows that merely refer to the investor."""
+    from django.contrib.auth import get_user_model
+
+    list(
+        get_user_model()
+        .objects.select_for_update(no_key=True)
+        .filter(pk=investor.pk)
+        .values_list("pk")
+    )
+
+
 def _lock_offering(offering_id: int) -> Offering:
     """Take the offering's row lock, waiting at most PUENTE_LOCK_TIMEOUT_MS.
 
@@ -259,17 +288,9 @@ def pledge_create(
         raise KnowledgeTestRequired(
             _("Before your first loan, revenue share or bond, take the short knowledge test.")
         )
-    limit_left = investment_limit_left_usd(investor)
-    if limit_left is not None:
-        in_usd = amount * settings.PUENTE_REFERENCE_RATES_TO_USD[offering.currency]
-        if in_usd > limit_left:
-            raise PledgeRefused(
-                _(
-                    "This pledge would take you past the investment limit of "
-                    "your verification level for the last 12 months. Verify your "
-                    "identity to raise it."
-                )
-            )
+    limit = settings.PUENTE_INVESTMENT_LIMITS_USD.get(investor.verification_tier)
+    if limit is not None:
+        _refuse_past_limit(investor, limit, amount, offering.currency)
     # Everything that does not need the offering's lock is done before it is
     # taken: every pledge on the offering queues for that lock, so what runs
     # under it is only what must (re-read, check, reserve, commit). The
@@ -297,6 +318,11 @@ def pledge_create(
             if method in (Pledge.Method.BANK_TRANSFER, Pledge.Method.REMITTANCE):
                 pledge.bank_reference = bank_reference_for(pledge)
                 pledge.save(update_fields=["bank_reference"])
+            if limit is not None:
+                # Checked again under the investor's lock, this pledge counted:
+                # two pledges at once cannot both fit in what is left.
+                _lock_investor(investor)
+                _refuse_past_limit(investor, limit, Decimal(0), currency)
             locked = _lock_offering(offering.pk)
             if locked.currency != currency:
                 raise PledgeRefused(

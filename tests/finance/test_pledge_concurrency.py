@@ -91,3 +91,44 @@ def test_without_the_row_lock_the_same_crowd_oversells(settings):
     print(f"unlocked: {outcomes}")
     assert connection.vendor == "postgresql"
     assert Pledge.objects.filter(offering=offering).count() > TICKETS
+
+
+def concurrent_pledges_of_one_investor(offering, investor, attempts: int) -> dict[str, int]:
+    start = threading.Barrier(attempts)
+    outcomes: dict[str, int] = {"made": 0, "refused": 0}
+    lock = threading.Lock()
+
+    def attempt(index: int) -> None:
+        start.wait()
+        try:
+            services.pledge_create(
+                offering=offering,
+                investor=investor,
+                amount=Decimal("200"),
+                method="bank_transfer",
+                idempotency_key=f"limit-{index}",
+            )
+            outcome = "made"
+        except services.PledgeRefused:
+            outcome = "refused"
+        finally:
+            connections.close_all()
+        with lock:
+            outcomes[outcome] += 1
+
+    with ThreadPoolExecutor(max_workers=attempts) as pool:
+        list(pool.map(attempt, range(attempts)))
+    return outcomes
+
+
+def test_concurrent_pledges_of_one_investor_never_pass_the_yearly_limit(settings):
+    limit = settings.PUENTE_INVESTMENT_LIMITS_USD["unverified"]
+    assert limit == Decimal("1000")
+    offering = make_offering(target=Decimal("100000"), hard_cap=Decimal("100000"))
+    investor = User.objects.create(email="eager@example.org", verification_tier="unverified")
+
+    outcomes = concurrent_pledges_of_one_investor(offering, investor, attempts=12)
+
+    assert outcomes == {"made": 5, "refused": 7}
+    total = sum(Pledge.objects.filter(investor=investor).values_list("amount", flat=True))
+    assert total == limit
