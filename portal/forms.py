@@ -6,17 +6,21 @@ from django_countries import countries
 from .models import ConsentRecord, User
 
 
+def country_choices() -> list[tuple[str, str]]:
+    """Countries named and sorted in the language of the request (a callable:
+    Django asks for the choices when the form is shown, not at import)."""
+    return [("", "—"), *countries]
+
+
 class SignupProfileForm(forms.Form):
     """Fields allauth's sign-up form gains: who the person is and what they
     agree to. Terms and privacy are required; marketing is a free choice."""
 
     full_name = forms.CharField(label=_("Full name"), max_length=200)
     country_of_residence = forms.ChoiceField(
-        label=_("Country where you live"), choices=[("", "—")] + list(countries)
+        label=_("Country where you live"), choices=country_choices
     )
-    country_of_origin = forms.ChoiceField(
-        label=_("Country of origin"), choices=[("", "—")] + list(countries)
-    )
+    country_of_origin = forms.ChoiceField(label=_("Country of origin"), choices=country_choices)
     is_returnee = forms.BooleanField(
         label=_("I have returned to my country of origin"), required=False
     )

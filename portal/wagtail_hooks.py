@@ -2,6 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.admin.ui.tables import BooleanColumn
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 
@@ -13,7 +14,7 @@ class OrganizationViewSet(ModelViewSet):
     model = Organization
     icon = "group"
     menu_label = _("Organizations")
-    list_display = ["name", "kind", "country", "territory", "verified"]
+    list_display = ["name", "kind", "country", "territory", BooleanColumn("verified")]
     list_filter = ["kind", "verified"]
     search_fields = ["name"]
     form_fields = [

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import stripe
 from django.conf import settings
 from django.db import connection, transaction
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from finance.offerings import Payment, Pledge
@@ -35,10 +36,39 @@ MESSAGES = {
     "not_card": _("This pledge is not paid by card."),
     "refund_refused": _("The refund could not be sent to the card. Our team has been told."),
 }
-# Stored on the Payment (shown on the pledge page), so kept as plain English
-# text that never carries gateway internals.
+# Stored on the Payment in English, the language staff read it in, and never
+# carrying gateway internals; pages show it translated (`failure_text`).
 GENERIC_FAILURE = "The payment did not go through. Please try another card."
 CANCELLED_FAILURE = "The payment was cancelled."
+#: What is stored, in each language: ours, and what Stripe writes for the
+#: cardholder on the usual declines.
+FAILURE_TEXTS = {
+    GENERIC_FAILURE: _("The payment did not go through. Please try another card."),
+    CANCELLED_FAILURE: _("The payment was cancelled."),
+    "Your card was declined.": _("Your card was declined."),
+    "Your card has insufficient funds.": _("Your card has insufficient funds."),
+    "Your card has expired.": _("Your card has expired."),
+    "Your card's security code is incorrect.": _("Your card's security code is incorrect."),
+    "Your card number is incorrect.": _("Your card number is incorrect."),
+    "Your postal code is incorrect.": _("Your postal code is incorrect."),
+    "An error occurred while processing your card. Try again in a little bit.": _(
+        "An error occurred while processing your card. Try again in a little bit."
+    ),
+}
+
+
+def failure_text(message: str) -> str:
+    """A stored card failure in the language of the page: known messages are
+    translated; another message from Stripe is shown as it is in English and
+    replaced by the general one in other languages."""
+    known = FAILURE_TEXTS.get(message)
+    if known is not None:
+        return str(known)
+    if (translation.get_language() or "en").split("-")[0] == "en":
+        return message
+    return str(FAILURE_TEXTS[GENERIC_FAILURE])
+
+
 # Codes whose `last_payment_error.message` Stripe writes for the cardholder.
 CARDHOLDER_CODES = frozenset(
     {

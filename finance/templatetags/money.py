@@ -15,3 +15,11 @@ def money(value, currency: str | None = None) -> str:
     if not isinstance(value, Money):
         value = Money(Decimal(str(value)), currency or "USD")
     return value.localized()
+
+
+@register.filter
+def card_failure(message: str) -> str:
+    """A card payment's stored failure message, in the page's language."""
+    from finance.payments.stripe_provider import failure_text
+
+    return failure_text(message) if message else ""

@@ -3,7 +3,10 @@
 (function () {
   var form = document.getElementById("card-form");
   if (!form || typeof Stripe === "undefined") { return; }
-  var stripe = Stripe(form.dataset.stripeKey);
+  // Stripe's card field and its messages speak the page's language.
+  var stripe = Stripe(form.dataset.stripeKey, {
+    locale: (document.documentElement.lang || "auto").split("-")[0]
+  });
   var elements = stripe.elements();
   var card = elements.create("card");
   card.mount("#card-element");

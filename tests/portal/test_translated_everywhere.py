@@ -1,0 +1,43 @@
+"""Text that used to stay in English on translated pages: names fixed when a
+module was imported, links in emails, card failures written by the gateway."""
+
+import pytest
+from django.conf import settings
+from django.core import mail
+from django.utils import translation
+from django.utils.translation import gettext
+
+from portal.notifications import notify
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_sign_up_names_and_sorts_countries_in_the_page_language(client):
+    spanish = client.get("/es/accounts/signup/").content.decode()
+    assert ">Perú<" in spanish and ">Peru<" not in spanish
+    # Sorted in Spanish: "Alemania" (Germany) comes before "Argentina".
+    assert spanish.index(">Alemania<") < spanish.index(">Argentina<")
+    english = client.get("/en/accounts/signup/").content.decode()
+    assert ">Peru<" in english and ">Germany<" in english
+
+
+def test_notification_emails_carry_the_whole_address(django_capture_on_commit_callbacks):
+    person = UserFactory(preferred_language="es")
+    with django_capture_on_commit_callbacks(execute=True):
+        notify([person], verb="test", message="Hola", url="/es/loans/12/")
+    assert len(mail.outbox) == 1
+    expected = settings.WAGTAILADMIN_BASE_URL.rstrip("/") + "/es/loans/12/"
+    assert mail.outbox[0].body.rstrip().endswith(expected)
+
+
+def test_card_failures_are_shown_in_the_page_language():
+    from finance.payments.stripe_provider import GENERIC_FAILURE, failure_text
+
+    with translation.override("es"):
+        declined = failure_text("Your card was declined.")
+        assert declined == gettext("Your card was declined.") != "Your card was declined."
+        # A message of the gateway we do not know: the general one, translated.
+        assert failure_text("Your bank says no today.") == gettext(GENERIC_FAILURE)
+    with translation.override("en"):
+        assert failure_text("Your bank says no today.") == "Your bank says no today."
