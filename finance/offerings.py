@@ -212,8 +212,18 @@ class Offering(models.Model):
                 errors["day_count"] = _("Choose the bond's day count.")
             if not self.face_value or self.face_value <= 0:
                 errors["face_value"] = _("Give the face value of one bond.")
-            elif self.min_ticket and self.min_ticket % self.face_value:
-                errors["min_ticket"] = _("The minimum must be a whole number of bonds.")
+            else:
+                # An issue size or a largest purchase between two whole bonds could
+                # never be sold to the last unit.
+                for name, message in (
+                    ("min_ticket", _("The minimum must be a whole number of bonds.")),
+                    ("target", _("The issue size must be a whole number of bonds.")),
+                    ("hard_cap", _("The hard cap must be a whole number of bonds.")),
+                    ("max_ticket", _("The maximum must be a whole number of bonds.")),
+                ):
+                    value = getattr(self, name)
+                    if value and value % self.face_value and name not in errors:
+                        errors[name] = message
             if not self.issuer_id:
                 errors["issuer"] = _("A diaspora bond is issued by a local government.")
         if self.instrument == Instrument.REVENUE_SHARE:

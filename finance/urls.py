@@ -12,4 +12,5 @@ urlpatterns = [
     path("pledges/<int:pk>/cancel/", views.pledge_cancel, name="pledge_cancel"),
     path("knowledge-test/", views.knowledge_test, name="knowledge_test"),
     path("", include("finance.urls_matching")),
+    path("", include("finance.urls_bonds")),
 ]

@@ -245,3 +245,27 @@ def test_the_admin_form_shows_term_errors_by_their_fields(client):
     response = client.post(reverse("offering:add"), form_data)
     assert response.status_code == 302, response.context["form"].errors
     assert Offering.objects.get(title="Looms for the weavers").tenor_months == 24
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("target", "50050"), ("hard_cap", "80050"), ("max_ticket", "250")]
+)
+def test_bond_sizes_are_whole_numbers_of_bonds_whichever_form_saves_them(field, value):
+    offering = make_offering(
+        status="draft",
+        instrument="bond",
+        face_value=Decimal("100"),
+        min_ticket=Decimal("100"),
+        target=Decimal("50000"),
+        hard_cap=Decimal("80000"),
+        annual_rate=Decimal("0.05"),
+        tenor_months=24,
+        periods_per_year=2,
+        day_count=Offering.DayCount.US_30_360,
+        issuer=OrganizationFactory(),
+    )
+    offering.full_clean()
+    setattr(offering, field, Decimal(value))
+    with pytest.raises(ValidationError) as refused:
+        offering.full_clean()
+    assert set(refused.value.message_dict) == {field}
