@@ -468,11 +468,13 @@ def _match_paid_batch(pledge_ids: list[int]) -> None:
     ]
     matched = pledges_allocate_matching(pledges=pledges)
     by_project: defaultdict[int, Decimal] = defaultdict(Decimal)
+    currencies: dict[int, str] = {}
     for pledge in pledges:
         if pledge.offering.project_id is not None:
             by_project[pledge.offering.project_id] += matched[pledge.pk]
+            currencies[pledge.offering.project_id] = pledge.currency
     for project_id in sorted(by_project):
-        project_add_funding(project_id, by_project[project_id])
+        project_add_funding(project_id, by_project[project_id], currencies[project_id])
 
 
 def pledge_mark_paid(*, payment: Payment) -> Pledge:
@@ -539,7 +541,7 @@ def pledge_mark_paid(*, payment: Payment) -> Pledge:
                 batch.append(pledge.pk)  # matched, and counted, when the batch ends
             else:
                 matched = pledges_allocate_matching(pledges=[pledge])[pledge.pk]
-        project_add_funding(offering.project_id, pledge.amount + matched)
+        project_add_funding(offering.project_id, pledge.amount + matched, pledge.currency)
     return pledge
 
 
@@ -729,7 +731,7 @@ def matching_top_up(*, offering: Offering) -> Decimal:
             added += amount
         pool.save(update_fields=["committed"])
     if added:
-        project_add_funding(offering.project_id, added)
+        project_add_funding(offering.project_id, added, offering.currency)
     return added
 
 
@@ -829,7 +831,7 @@ def matching_pool_create(
     return pool
 
 
-def project_add_funding(project_id: int | None, amount: Decimal) -> None:
+def project_add_funding(project_id: int | None, amount: Decimal, currency: str) -> None:
     """Add newly paid money to the catalogue's funding figures in one UPDATE
     (atomic in the database, so concurrent payments never lose one).
 
@@ -837,17 +839,30 @@ def project_add_funding(project_id: int | None, amount: Decimal) -> None:
     project's row lock until the commit; written as SQL because building the
     same statement from ORM expressions cost several times more than
     running it. The percentage is floored, as `project_refresh_funding`
-    truncates it (amounts are never negative)."""
+    truncates it (amounts are never negative).
+
+    The stored total keeps cents: an amount with finer units (KWD's fils)
+    would be rounded at every addition and the errors would add up, so for
+    those the figures are recomputed from the pledges instead."""
     from projects.models import Project
 
     if project_id is None or not amount:
         return
+    if minor_unit_exponent(currency) > 2:
+        project_refresh_funding(project_id)
+        return
     table = connection.ops.quote_name(Project._meta.db_table)
+    percent = "(amount_raised + %s) * 100 / funding_sought"
+    if connection.vendor == "sqlite":
+        # SQLite computes decimals as binary floats: 0.29 * 100 gives 28.999...,
+        # which FLOOR would make 28. Rounding first to far below a percent
+        # removes that noise; PostgreSQL's numeric is exact and needs nothing.
+        percent = f"ROUND({percent}, 6)"
     sql = f"""
         UPDATE {table}
            SET amount_raised = amount_raised + %s,
                funded_percent = CASE WHEN funding_sought > 0
-                   THEN CAST(FLOOR((amount_raised + %s) * 100 / funding_sought) AS INTEGER)
+                   THEN CAST(FLOOR({percent}) AS INTEGER)
                    ELSE 0 END
          WHERE id = %s
     """  # noqa: S608 - the table name comes from model metadata, no user input

@@ -185,7 +185,7 @@ def test_funding_written_by_finance_shows_at_once(
     url = "/en/projects/agave-cooperative/"
     assert "5,400 USD raised so far" in client.get(url).content.decode()
     with django_capture_on_commit_callbacks(execute=True):
-        project_add_funding(project.pk, Decimal("600"))
+        project_add_funding(project.pk, Decimal("600"), "USD")
     assert "6,000 USD raised so far" in Client().get(url).content.decode()
 
 
