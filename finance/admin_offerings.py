@@ -1,7 +1,11 @@
-"""Offerings, matching pools and disbursements in the staff back office."""
+"""Offerings, matching pools and disbursements in the staff back office; a bond's coupon
+runs and a revenue share's reports and payments."""
+
+import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -15,9 +19,13 @@ from wagtail.admin.viewsets.model import ModelViewSet
 
 from portal.permissions import Role, has_role
 
+from . import returns_services as rs
 from . import services
 from .exceptions import FinanceError
-from .offerings import MatchingPool, Offering
+from .forms import RevenueSharePaymentForm
+from .money import Money
+from .offerings import Instrument, MatchingPool, Offering
+from .returns import BondIssue, CouponRun, Repayment, RevenueReport
 
 
 def _staff_only(request) -> None:
@@ -199,5 +207,172 @@ def register_offering_urls():
             "money/offerings/<int:pk>/actions/<slug:action>/",
             offering_action,
             name="finance_offering_action",
+        ),
+    ]
+
+
+# --- Returns: coupon runs and revenue-share payments ------------------------------------------
+
+
+def coupon_runs(request, pk: int):
+    """A bond's coupon dates, which were paid and when, and a button to run each one due."""
+    _staff_only(request)
+    offering = get_object_or_404(
+        Offering.objects.select_related("issuer"), pk=pk, instrument=Instrument.BOND
+    )
+    issue = BondIssue.objects.filter(offering=offering).first()
+    if issue is not None:
+        issue.offering = offering  # its coupon dates come from the terms: no second read
+    today = timezone.localdate()
+    runs = {
+        run.payment_date: run
+        for run in CouponRun.objects.filter(offering=offering).select_related("started_by")
+    }
+    rows = [
+        {
+            "payment": payment,
+            "run": runs.get(payment.payment_date),
+            "due": payment.payment_date <= today,
+        }
+        for payment in (rs.bond_payments_due(issue) if issue else [])
+        if payment.kind == "coupon"
+    ]
+    return TemplateResponse(
+        request,
+        "finance/returns/admin/coupon_runs.html",
+        {"offering": offering, "issue": issue, "rows": rows, "today": today},
+    )
+
+
+@require_POST
+def coupon_run_action(request, pk: int):
+    """Run the coupon of the date posted. A date already paid is not paid again: the staff
+    member is told when it was, by whom and how much."""
+    _staff_only(request)
+    offering = get_object_or_404(Offering, pk=pk, instrument=Instrument.BOND)
+    try:
+        payment_date = datetime.date.fromisoformat(request.POST.get("payment_date", ""))
+    except ValueError:
+        messages.error(request, _("Choose the coupon date to pay."))
+        return redirect("finance_coupon_runs", pk=offering.pk)
+    try:
+        run = rs.coupon_run_start(offering=offering, payment_date=payment_date, by=request.user)
+    except rs.CouponRunAlreadyDone as done:
+        messages.warning(request, str(done))
+    except FinanceError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            _("Coupon of %(date)s paid: %(total)s to %(holders)s holders.")
+            % {
+                "date": date_format(payment_date, "DATE_FORMAT"),
+                "total": offering.money(run.total).localized(),
+                "holders": run.holders,
+            },
+        )
+    return redirect("finance_coupon_runs", pk=offering.pk)
+
+
+def revenue_reports(request, pk: int):
+    """A revenue share's reports with their documents, what was paid on each, and a form to
+    record money received for a report's share."""
+    _staff_only(request)
+    offering = get_object_or_404(
+        Offering.objects.select_related("project", "disbursement"),
+        pk=pk,
+        instrument=Instrument.REVENUE_SHARE,
+    )
+    reports = list(RevenueReport.objects.filter(offering=offering).order_by("-period_start"))
+    return TemplateResponse(
+        request,
+        "finance/returns/admin/revenue_reports.html",
+        {
+            "offering": offering,
+            "standing": rs.revenue_share_standing(offering, reports),
+            "rows": [
+                {
+                    "report": report,
+                    "reference": rs.revenue_share_reference(report),
+                    "left": offering.money(report.share_due - report.share_paid),
+                }
+                for report in reports
+            ],
+            "payments": rs.revenue_share_payments(reports),
+            # One form per report in the table: no ids, each label wraps its field.
+            "form": RevenueSharePaymentForm(
+                auto_id=False,
+                initial={"currency": offering.currency, "received_on": timezone.localdate()},
+            ),
+        },
+    )
+
+
+@require_POST
+def revenue_payment_record(request, pk: int, report_pk: int):
+    """Record money received for one report's share; the same reference twice records once."""
+    _staff_only(request)
+    report = get_object_or_404(
+        RevenueReport.objects.select_related("offering"), pk=report_pk, offering_id=pk
+    )
+    form = RevenueSharePaymentForm(request.POST)
+    if not form.is_valid():
+        messages.error(
+            request,
+            "; ".join(
+                f"{form.fields[name].label}: {' '.join(errors)}"
+                for name, errors in form.errors.items()
+            ),
+        )
+        return redirect("finance_revenue_reports", pk=pk)
+    data = form.cleaned_data
+    try:
+        paid = rs.revenue_share_pay(
+            report=report,
+            amount=Money(data["amount"], data["currency"]),
+            received_on=data["received_on"],
+            source_id=f"manual:{data['reference']}",
+            method=Repayment.Method.OTHER,
+            reference=data["reference"],
+            by=request.user,
+        )
+    except (rs.ReturnsError, FinanceError) as error:
+        messages.error(request, str(error))
+        return redirect("finance_revenue_reports", pk=pk)
+    if not paid.recorded:
+        messages.warning(
+            request,
+            _(
+                "A payment with the reference %(reference)s was already recorded for this "
+                "report: nothing was recorded again."
+            )
+            % {"reference": data["reference"]},
+        )
+    else:
+        text = _("Recorded: %(shared)s shared among the investors.") % {
+            "shared": paid.shared.localized()
+        }
+        if paid.excess.amount:
+            text += " " + _("%(excess)s beyond the share due is held for review.") % {
+                "excess": paid.excess.localized()
+            }
+        messages.success(request, text)
+    return redirect("finance_revenue_reports", pk=pk)
+
+
+@hooks.register("register_admin_urls")
+def register_returns_admin_urls():
+    return [
+        path("money/offerings/<int:pk>/coupons/", coupon_runs, name="finance_coupon_runs"),
+        path(
+            "money/offerings/<int:pk>/coupons/run/",
+            coupon_run_action,
+            name="finance_coupon_run",
+        ),
+        path("money/offerings/<int:pk>/revenue/", revenue_reports, name="finance_revenue_reports"),
+        path(
+            "money/offerings/<int:pk>/revenue/<int:report_pk>/payments/",
+            revenue_payment_record,
+            name="finance_revenue_payment",
         ),
     ]

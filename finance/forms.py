@@ -61,3 +61,112 @@ class KnowledgeTestForm(forms.Form):
 
     def answers(self) -> dict[str, int]:
         return {q.key: self.cleaned_data[q.key] for q in self.questions}
+
+
+def _parse_amount(raw: str) -> Decimal:
+    """An amount as people write it: spaces as thousands separators, a decimal comma."""
+    raw = raw.strip().replace(" ", "").replace("\u00a0", "")
+    if raw.count(",") == 1 and "." not in raw:
+        raw = raw.replace(",", ".")
+    try:
+        amount = Decimal(raw.replace(",", ""))
+    except InvalidOperation:
+        raise forms.ValidationError(_("Enter an amount such as 250 or 250.50.")) from None
+    if not amount.is_finite():
+        raise forms.ValidationError(_("Enter an amount such as 250 or 250.50."))
+    if amount > Decimal("1000000000000"):
+        raise forms.ValidationError(_("That amount is too large."))
+    return amount
+
+
+class RevenueReportForm(forms.Form):
+    """What the entrepreneur reports for a period. The rules on the figures and the period
+    (not negative, the offering's currency, after the disbursement, not overlapping) are the
+    service's, `revenue_report_submit`: its refusals come back on the field they name."""
+
+    period_start = forms.DateField(
+        label=_("First day of the period"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"required": _("Enter the first day of the period.")},
+    )
+    period_end = forms.DateField(
+        label=_("Last day of the period"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"required": _("Enter the last day of the period.")},
+    )
+    revenue = forms.CharField(
+        label=_("Revenue for the period"),
+        max_length=24,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+        error_messages={
+            "required": _(
+                "Enter the revenue for the period (0 if there was none); it cannot be left out."
+            )
+        },
+    )
+    currency = forms.CharField(label=_("Currency"), max_length=3, min_length=3)
+    document = forms.FileField(
+        label=_("Supporting document"),
+        help_text=_("Sales ledger, bank statement or accounts: PDF, JPEG, PNG or WebP."),
+        error_messages={"required": _("Attach a document supporting the figure.")},
+    )
+
+    def __init__(self, *args, offering, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.offering = offering
+        self.fields["currency"].initial = offering.currency
+        self.fields["revenue"].help_text = _(
+            "In %(currency)s, before costs. Enter 0 if there was none."
+        ) % {"currency": offering.currency}
+
+    def clean_revenue(self) -> Decimal:
+        # The sign is judged by the service, which says what to do with a loss.
+        return _parse_amount(self.cleaned_data["revenue"])
+
+    def clean_currency(self) -> str:
+        return self.cleaned_data["currency"].strip().upper()
+
+    def clean_document(self):
+        from portal.uploads import DOCUMENT_TYPES, EXTENSION_LABELS, validate_upload
+
+        upload = self.cleaned_data["document"]
+        content_type = validate_upload(upload, allowed=DOCUMENT_TYPES)
+        # Stored under the extension of what the file is, whatever it was called: the
+        # download serves it with that type.
+        upload.name = f"revenue.{EXTENSION_LABELS[content_type].lower()}"
+        return upload
+
+
+class RevenueSharePaymentForm(forms.Form):
+    """Staff record money received for a revenue report's share by another way than a
+    transfer quoting its reference (those are recorded by the statement import)."""
+
+    amount = forms.CharField(
+        label=_("Amount received"),
+        max_length=24,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+    currency = forms.CharField(label=_("Currency"), max_length=3, min_length=3)
+    received_on = forms.DateField(
+        label=_("Received on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    reference = forms.CharField(
+        label=_("Bank entry or receipt reference"),
+        max_length=60,
+        help_text=_("Recording the same reference twice for a report records the money once."),
+    )
+
+    def clean_amount(self) -> Decimal:
+        amount = _parse_amount(self.cleaned_data["amount"])
+        if amount <= 0:
+            raise forms.ValidationError(_("Enter an amount greater than zero."))
+        return amount
+
+    def clean_currency(self) -> str:
+        return self.cleaned_data["currency"].strip().upper()
+
+    def clean_reference(self) -> str:
+        reference = " ".join(self.cleaned_data["reference"].split())
+        if not reference:
+            raise forms.ValidationError(_("Enter the reference of the money received."))
+        return reference

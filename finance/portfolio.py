@@ -16,6 +16,10 @@ Conventions stated here because the page shows them:
   zero. Solved by :func:`finance.xirr.xirr`, which answers "undefined" or "several roots"
   rather than a wrong number. Overall XIRR is per currency: flows in different currencies
   are never added.
+* Revenue share status: late when a report is overdue (only if the terms set a reporting
+  frequency) or a share reported is not paid within
+  :data:`finance.returns_services.REVENUE_SHARE_PAYMENT_DAYS`; repaid once the cap is
+  reached and paid. A revenue share has no principal outstanding.
 * Charts convert to USD with the reference rates (settings.PUENTE_REFERENCE_RATES_TO_USD),
   which is said on the chart: they show shape and proportion, not amounts to rely on.
 """
@@ -47,6 +51,7 @@ from .returns import (
     CouponRun,
     DistributionLine,
     LoanSchedule,
+    RevenueReport,
 )
 from .schedules import accrued_interest
 from .xirr import XirrResult, XirrStatus, xirr
@@ -180,13 +185,56 @@ def _bond_figures(issue: BondIssue | None, units: int, paid_dates: set, currency
     return periods[0].face, accrued, next_payments, status
 
 
+def _revenue_figures(
+    offering: Offering, reports: list[RevenueReport], weight: Fraction, currency: str, today
+):
+    """Next payments, status and days late of a revenue share. Late: a report overdue (when
+    the terms set a reporting frequency) or a share reported and not paid within
+    REVENUE_SHARE_PAYMENT_DAYS; repaid: the cap reached and paid."""
+    from .returns_services import (
+        REVENUE_REPORT_GRACE_DAYS,
+        REVENUE_SHARE_PAYMENT_DAYS,
+        revenue_disbursed_on,
+        revenue_report_overdue,
+    )
+
+    disbursed_on = revenue_disbursed_on(offering)
+    if disbursed_on is None:
+        return [], Status.FUNDING, 0
+    unpaid = [r for r in reports if r.status == RevenueReport.Status.DUE]
+    to_pay = datetime.timedelta(days=REVENUE_SHARE_PAYMENT_DAYS)
+    expected = [
+        (
+            timezone.localdate(r.submitted_at) + to_pay,
+            _share(r.share_due - r.share_paid, weight, currency),
+        )
+        for r in unpaid
+    ]
+    late_since = [when for when, _amount in expected if when < today]
+    overdue = revenue_report_overdue(
+        offering, disbursed_on=disbursed_on, reports=reports, today=today
+    )
+    if overdue is not None:
+        late_since.append(overdue[1] + datetime.timedelta(days=REVENUE_REPORT_GRACE_DAYS))
+    if late_since:
+        return expected[:3], Status.LATE, (today - min(late_since)).days
+    if not unpaid and any(r.cap_reached for r in reports):
+        return [], Status.REPAID, 0
+    return expected[:3], Status.ON_TIME, 0
+
+
 def portfolio_for(investor, *, today: datetime.date | None = None) -> Portfolio:
     """Every holding of ``investor`` with its figures, the overall XIRR per currency, totals
     per currency and the impact of the projects funded."""
     today = today or timezone.localdate()
     pledges = list(
         Pledge.objects.filter(investor=investor, status=Pledge.Status.PAID)
-        .select_related("offering", "offering__project", "offering__project__territory")
+        .select_related(
+            "offering",
+            "offering__project",
+            "offering__project__territory",
+            "offering__disbursement",
+        )
         .order_by("paid_at", "pk")
     )
     offering_ids = {p.offering_id for p in pledges}
@@ -214,6 +262,15 @@ def portfolio_for(investor, *, today: datetime.date | None = None) -> Portfolio:
         i.offering_id: i
         for i in BondIssue.objects.filter(offering_id__in=offering_ids).select_related("offering")
     }
+    revenue_reports: dict[int, list[RevenueReport]] = defaultdict(list)
+    revenue_ids = {
+        p.offering_id for p in pledges if p.offering.instrument == Instrument.REVENUE_SHARE
+    }
+    if revenue_ids:
+        for report in RevenueReport.objects.filter(offering_id__in=revenue_ids).order_by(
+            "offering_id", "period_start"
+        ):
+            revenue_reports[report.offering_id].append(report)
     paid_dates: dict[int, set] = defaultdict(set)
     for offering_id, payment_date in CouponRun.objects.filter(offering_id__in=issues).values_list(
         "offering_id", "payment_date"
@@ -240,6 +297,7 @@ def portfolio_for(investor, *, today: datetime.date | None = None) -> Portfolio:
         flows += [(ln.distribution.paid_on, ln.income + ln.principal) for ln in lines]
         weight = Fraction(invested_amount) / Fraction(totals_paid.get(offering_id) or 1)
         zero = Money.zero(currency)
+        days_late = 0
         if offering.instrument == Instrument.LOAN:
             outstanding, accrued, next_payments, status = _loan_figures(
                 schedules.get(offering_id), weight, currency, today
@@ -250,9 +308,9 @@ def portfolio_for(investor, *, today: datetime.date | None = None) -> Portfolio:
                 issues.get(offering_id), units, paid_dates[offering_id], currency, today
             )
         elif offering.instrument == Instrument.REVENUE_SHARE:
-            outstanding, accrued, next_payments = None, zero, []
-            status = (
-                Status.ON_TIME if offering.status == Offering.Status.DISBURSED else Status.FUNDING
+            outstanding, accrued = None, zero
+            next_payments, status, days_late = _revenue_figures(
+                offering, revenue_reports[offering_id], weight, currency, today
             )
         else:
             outstanding, accrued, next_payments, status = None, zero, [], Status.DONATED
@@ -279,7 +337,7 @@ def portfolio_for(investor, *, today: datetime.date | None = None) -> Portfolio:
                 flows=flows,
                 days_late=(today - next_payments[0][0]).days
                 if status == Status.LATE and offering.instrument == Instrument.LOAN
-                else 0,
+                else days_late,
             )
         )
 

@@ -44,6 +44,17 @@ def entrepreneur_loans(request):
     return {"loans": loans} if loans else None
 
 
+def entrepreneur_revenue_shares(request):
+    from .offerings import Offering
+
+    offerings = Offering.objects.filter(
+        project__owner=request.user,
+        instrument=Instrument.REVENUE_SHARE,
+        status=Offering.Status.DISBURSED,
+    ).order_by("pk")
+    return {"offerings": list(offerings)} if offerings else None
+
+
 def government_bonds(request):
     from .returns_services import bond_payments_due
 
@@ -81,6 +92,15 @@ register_panel(
         "finance/returns/panels/loans.html",
         entrepreneur_loans,
         order=20,
+    )
+)
+register_panel(
+    DashboardPanel(
+        "finance.revenue_shares",
+        Role.ENTREPRENEUR,
+        "finance/returns/panels/revenue.html",
+        entrepreneur_revenue_shares,
+        order=21,
     )
 )
 register_panel(

@@ -69,8 +69,22 @@ class CouponRunRefused(ReturnsError):
     pass
 
 
+class CouponRunAlreadyDone(CouponRunRefused):
+    """A coupon run was asked for a date whose coupon was already paid; nothing was posted.
+    ``run`` is the run that paid it."""
+
+    def __init__(self, message, *, run: CouponRun) -> None:
+        super().__init__(message)
+        self.run = run
+
+
 class RevenueReportRefused(ReturnsError):
-    pass
+    """A revenue report or a revenue-share payment was refused. ``field`` names the form
+    field the message belongs to (empty when it concerns the whole report)."""
+
+    def __init__(self, message, *, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class WalletRefused(ReturnsError):
@@ -888,9 +902,7 @@ def _notify_in_language(user, *, verb: str, message, installment: Installment, t
         params = {
             "number": installment.number,
             "loan": schedule.offering.title,
-            "amount": Money(installment.outstanding, schedule.currency).format(
-                translation.to_locale(language)
-            ),
+            "amount": Money(installment.outstanding, schedule.currency).localized(),
             "due": date_format(installment.due_date, "DATE_FORMAT"),
             "days": (today - installment.due_date).days,
         }
@@ -1049,12 +1061,65 @@ def coupon_run(
     """Pay the coupon falling on ``payment_date`` to every holder's wallet.
 
     Idempotent: a run for a date already paid posts nothing and returns the first run (the
-    unique constraint on offering and date settles two runs started at once). Refused with
+    unique constraint on offering and date settles two runs started at once). For the
+    scheduled runs and the redemption, which may meet a date already paid; a person starting
+    a run goes through :func:`coupon_run_start`, which says so instead. Refused with
     CouponRunRefused when no coupon of the bond is paid on that date, when the date has not
     come yet, or when the bond is not issued."""
-    existing = CouponRun.objects.filter(offering=offering, payment_date=payment_date).first()
+    run, _created = _coupon_run(offering=offering, payment_date=payment_date, by=by, today=today)
+    return run
+
+
+def coupon_run_start(
+    *,
+    offering: Offering,
+    payment_date: datetime.date,
+    by,
+    today: datetime.date | None = None,
+) -> CouponRun:
+    """Staff start the coupon run of ``payment_date`` by hand.
+
+    As :func:`coupon_run`, but a date already paid (before, or by a run that won the race a
+    moment ago) raises CouponRunAlreadyDone with when and how much was paid: nothing is
+    posted a second time, and the person who asked is told why."""
+    run, created = _coupon_run(offering=offering, payment_date=payment_date, by=by, today=today)
+    if created:
+        return run
+    from django.utils.formats import date_format
+
+    starter = run.started_by
+    raise CouponRunAlreadyDone(
+        _(
+            "The coupon of %(date)s was already paid on %(when)s (%(total)s to %(holders)s "
+            "holders, started by %(who)s). Nothing was posted again."
+        )
+        % {
+            "date": date_format(payment_date, "DATE_FORMAT"),
+            "when": date_format(timezone.localtime(run.created_at), "DATETIME_FORMAT"),
+            "total": Money(run.total, run.currency).localized(),
+            "holders": run.holders,
+            "who": (starter.get_full_name() or starter.get_username())
+            if starter is not None
+            else _("the daily schedule"),
+        },
+        run=run,
+    )
+
+
+def _coupon_run(
+    *, offering: Offering, payment_date: datetime.date, by, today: datetime.date | None
+) -> tuple[CouponRun, bool]:
+    """The coupon run of ``payment_date``, and whether this call made it.
+
+    Everything a run writes (the distribution, its lines, every holder's posting, the run)
+    is in one transaction: a failure anywhere leaves no trace of it."""
+    existing = (
+        CouponRun.objects.filter(offering=offering, payment_date=payment_date)
+        .select_related("started_by")
+        .first()
+    )
     if existing is not None:
-        return existing
+        return existing, False
     today = today or timezone.localdate()
     issue = BondIssue.objects.filter(offering=offering).select_related("offering").first()
     if issue is None:
@@ -1074,11 +1139,13 @@ def coupon_run(
     try:
         with transaction.atomic():
             BondIssue.objects.select_for_update().get(pk=issue.pk)
-            existing = CouponRun.objects.filter(
-                offering=offering, payment_date=payment_date
-            ).first()
+            existing = (
+                CouponRun.objects.filter(offering=offering, payment_date=payment_date)
+                .select_related("started_by")
+                .first()
+            )
             if existing is not None:
-                return existing
+                return existing, False
             holdings = [(k, u) for k, u in _bond_units(offering) if u > 0]
             # The coupon on all outstanding bonds, computed exactly and rounded once (half-up),
             # then split by bonds held with the largest remainder: the parts add up to what the
@@ -1111,11 +1178,15 @@ def coupon_run(
                 actor=by, action="bond.coupon_run", obj=run, data={"total": str(total.amount)}
             )
     except IntegrityError:
-        existing = CouponRun.objects.filter(offering=offering, payment_date=payment_date).first()
+        existing = (
+            CouponRun.objects.filter(offering=offering, payment_date=payment_date)
+            .select_related("started_by")
+            .first()
+        )
         if existing is None:
             raise
-        return existing
-    return run
+        return existing, False
+    return run, True
 
 
 def bond_redeem(*, offering: Offering, by=None, today: datetime.date | None = None) -> BondIssue:
@@ -1190,56 +1261,200 @@ def bond_payments_due(issue: BondIssue) -> list[IssuerPayment]:
 
 # --- Revenue share ----------------------------------------------------------------------------
 
+#: Body prefix of a revenue report's payment reference: "RV" and twelve digits, the shape of
+#: the pledges' "PU" and the loans' "LN" references, so no two schemes make the same one.
+REVENUE_REFERENCE_PREFIX = "RV"
+
+#: Days after a reporting period ends by which its report is expected, and days after a
+#: report by which its share is expected to be paid; past them investors see the holding late.
+REVENUE_REPORT_GRACE_DAYS = 30
+REVENUE_SHARE_PAYMENT_DAYS = 30
+
+REVENUE_PAID_ACTION = "revenue.share_paid"
+
+
+def revenue_share_reference(report: RevenueReport) -> str:
+    """The ISO 11649 reference (RF + check digits) the entrepreneur quotes on the bank
+    transfer paying this report's share. One per report, so a transfer names exactly what it
+    pays; derived from the report's id, it needs no storage."""
+    body = f"{REVENUE_REFERENCE_PREFIX}{report.pk:012d}"
+    return f"RF{mod_97_10.calc_check_digits(body + 'RF')}{body}"
+
+
+def revenue_report_for_reference(reference: str) -> RevenueReport | None:
+    """The revenue report whose payment reference is ``reference`` (compact form), or None."""
+    if not reference or not iso11649.is_valid(reference):
+        return None
+    body = iso11649.compact(reference)[4:]
+    digits = body[len(REVENUE_REFERENCE_PREFIX) :]
+    if not body.startswith(REVENUE_REFERENCE_PREFIX) or len(digits) != 12 or not digits.isdigit():
+        return None
+    return RevenueReport.objects.filter(pk=int(digits)).select_related("offering").first()
+
+
+def revenue_share_cap(offering: Offering) -> Money:
+    """The most investors receive: the cap multiple times what they paid in."""
+    raised = sum((amount for _k, amount in holdings_of(offering)), Decimal("0"))
+    return Money(raised * (offering.cap_multiple or 0), offering.currency).quantize()
+
+
+def revenue_disbursed_on(offering: Offering) -> datetime.date | None:
+    """The day the money reached the entrepreneur: the revenue share counts from then."""
+    disbursement = getattr(offering, "disbursement", None)
+    if offering.status != Offering.Status.DISBURSED or disbursement is None:
+        return None
+    return timezone.localdate(disbursement.approved_at or disbursement.created_at)
+
+
+def revenue_report_overdue(
+    offering: Offering,
+    *,
+    disbursed_on: datetime.date | None,
+    reports: Sequence[RevenueReport],
+    today: datetime.date,
+) -> tuple[datetime.date, datetime.date] | None:
+    """The first reporting period whose report is overdue today, as (start, end), or None.
+
+    Only when the terms set a reporting frequency (``periods_per_year`` dividing the year):
+    periods run back to back from the disbursement, and a period's report is overdue
+    REVENUE_REPORT_GRACE_DAYS after it ends unless a report reaches its last day. Once the
+    cap is reached nothing more is expected."""
+    from .schedules import add_months
+
+    per_year = offering.periods_per_year or 0
+    if disbursed_on is None or per_year < 1 or 12 % per_year:
+        return None
+    if any(r.cap_reached for r in reports):
+        return None
+    months = 12 // per_year
+    reported_to = max((r.period_end for r in reports), default=None)
+    number = 0
+    while True:
+        start = add_months(disbursed_on, number * months)
+        end = add_months(disbursed_on, (number + 1) * months) - datetime.timedelta(days=1)
+        if end + datetime.timedelta(days=REVENUE_REPORT_GRACE_DAYS) >= today:
+            return None
+        if reported_to is None or reported_to < end:
+            return start, end
+        number += 1
+
 
 def revenue_report_submit(
     *,
     offering: Offering,
-    period_start: datetime.date,
-    period_end: datetime.date,
+    period_start: datetime.date | None,
+    period_end: datetime.date | None,
     revenue: Decimal | None,
     document,
     by,
+    currency: str | None = None,
+    today: datetime.date | None = None,
 ) -> RevenueReport:
     """Record the revenue of a period and the investors' share due on it: revenue x share,
     rounded half-up, until the total due reaches the cap (cap multiple x amount invested).
 
-    Refused with RevenueReportRefused: a missing or negative figure, no document, a period
-    ending before it starts, a period already reported, an offering that is not a disbursed
-    revenue share."""
+    Refused with RevenueReportRefused, whose ``field`` says which figure is wrong: someone
+    other than the entrepreneur, an offering that is not a disbursed revenue share, a missing
+    or negative figure, another currency than the offering's, no document, a period ending
+    before it starts, ending in the future, starting before the disbursement or overlapping a
+    period already reported, and any report once the cap is reached."""
     if offering.instrument != Instrument.REVENUE_SHARE:
         raise RevenueReportRefused(_("Only a revenue share takes revenue reports."))
-    if offering.status != Offering.Status.DISBURSED:
+    if offering.project_id is None or offering.project.owner_id != getattr(by, "pk", None):
+        raise RevenueReportRefused(_("Only the entrepreneur reports the project's revenue."))
+    disbursed_on = revenue_disbursed_on(offering)
+    if disbursed_on is None:
         raise RevenueReportRefused(_("Revenue is reported once the money has been disbursed."))
+    today = today or timezone.localdate()
     if revenue is None or revenue == "":
         raise RevenueReportRefused(
-            _("Enter the revenue for the period (0 if there was none); it cannot be left out.")
+            _("Enter the revenue for the period (0 if there was none); it cannot be left out."),
+            field="revenue",
         )
     if not isinstance(revenue, Decimal) or not revenue.is_finite():
-        raise RevenueReportRefused(_("Enter the revenue as a number."))
+        raise RevenueReportRefused(_("Enter the revenue as a number."), field="revenue")
     if revenue < 0:
         raise RevenueReportRefused(
-            _("Revenue cannot be negative. Report a loss as 0 and explain it in the document.")
+            _("Revenue cannot be negative. Report a loss as 0 and explain it in the document."),
+            field="revenue",
+        )
+    if currency is not None and currency.strip().upper() != offering.currency:
+        raise RevenueReportRefused(
+            _(
+                "Report the revenue in %(currency)s, the currency of this revenue share: "
+                "convert it at the rate of the last day of the period."
+            )
+            % {"currency": offering.currency},
+            field="currency",
         )
     if Money(revenue, offering.currency).quantize() != Money(revenue, offering.currency):
-        raise RevenueReportRefused(_("Use whole minor units of the currency."))
+        raise RevenueReportRefused(
+            _("Use whole minor units of %(currency)s.") % {"currency": offering.currency},
+            field="revenue",
+        )
     if not document:
-        raise RevenueReportRefused(_("Attach a document supporting the figure."))
-    if period_start is None or period_end is None or period_end < period_start:
-        raise RevenueReportRefused(_("The period must end on or after the day it starts."))
+        raise RevenueReportRefused(_("Attach a document supporting the figure."), field="document")
+    if period_start is None:
+        raise RevenueReportRefused(_("Enter the first day of the period."), field="period_start")
+    if period_end is None or period_end < period_start:
+        raise RevenueReportRefused(
+            _("The period must end on or after the day it starts."), field="period_end"
+        )
+    if period_end > today:
+        raise RevenueReportRefused(
+            _("Revenue is reported once the period has ended; this one ends in the future."),
+            field="period_end",
+        )
+    if period_start < disbursed_on:
+        from django.utils.formats import date_format
+
+        raise RevenueReportRefused(
+            _(
+                "The revenue share counts from the disbursement on %(date)s: start the period "
+                "on that day or later."
+            )
+            % {"date": date_format(disbursed_on, "DATE_FORMAT")},
+            field="period_start",
+        )
     with transaction.atomic():
+        # The offering's row lock serialises reports: the overlap and cap checks below see
+        # every report made before this one.
         Offering.objects.select_for_update().get(pk=offering.pk)
-        if RevenueReport.objects.filter(
-            offering=offering, period_start=period_start, period_end=period_end
-        ).exists():
-            raise RevenueReportRefused(_("This period has already been reported."))
-        invested = sum((amount for _k, amount in holdings_of(offering)), Decimal("0"))
-        cap = Money(invested * offering.cap_multiple, offering.currency).quantize()
+        overlapping = (
+            RevenueReport.objects.filter(
+                offering=offering, period_start__lte=period_end, period_end__gte=period_start
+            )
+            .order_by("period_start")
+            .first()
+        )
+        if overlapping is not None:
+            from django.utils.formats import date_format
+
+            raise RevenueReportRefused(
+                _(
+                    "This period overlaps the one already reported from %(start)s to %(end)s; "
+                    "each day's revenue is reported once."
+                )
+                % {
+                    "start": date_format(overlapping.period_start, "DATE_FORMAT"),
+                    "end": date_format(overlapping.period_end, "DATE_FORMAT"),
+                },
+                field="period_start",
+            )
+        cap = revenue_share_cap(offering)
         already = RevenueReport.objects.filter(offering=offering).aggregate(s=Sum("share_due"))[
             "s"
         ] or Decimal("0")
+        if already >= cap.amount:
+            raise RevenueReportRefused(
+                _(
+                    "The agreed cap of %(cap)s has been reached: nothing more is due to the "
+                    "investors and no more revenue is reported."
+                )
+                % {"cap": cap.localized()}
+            )
         share = Money(revenue * offering.revenue_share, offering.currency).quantize()
-        room = max(cap.amount - already, Decimal("0"))
-        due = min(share.amount, room)
+        due = min(share.amount, cap.amount - already)
         report = RevenueReport.objects.create(
             offering=offering,
             period_start=period_start,
@@ -1258,28 +1473,94 @@ def revenue_report_submit(
     return report
 
 
+@dataclass(frozen=True)
+class RevenueSharePaid:
+    """What one payment against a report did: the part shared among the investors, the part
+    held for review, and whether it was recorded now (False: it had been before, and this
+    call moved nothing)."""
+
+    report: RevenueReport
+    shared: Money
+    excess: Money
+    recorded: bool
+
+
+def _revenue_payment_recorded(key: str, currency: str) -> tuple[Money, Money] | None:
+    """(shared, held) of the payment recorded under ``key``, or None if there is none."""
+    from .ledger import Leg
+
+    distribution = Distribution.objects.filter(source_key=key).first()
+    held = Leg.objects.filter(
+        transaction__idempotency_key=f"{key}:excess", amount_minor__gt=0
+    ).first()
+    if distribution is None and held is None:
+        return None
+    shared = Money(distribution.income, currency) if distribution else Money.zero(currency)
+    return shared, held.money if held else Money.zero(currency)
+
+
 def revenue_share_pay(
-    *, report: RevenueReport, amount: Money, received_on: datetime.date, by=None
-) -> RevenueReport:
-    """Distribute money the entrepreneur paid against a report's share; beyond what is still
-    due it is held as excess. Wrong currency is refused with the reason."""
+    *,
+    report: RevenueReport,
+    amount: Money,
+    received_on: datetime.date,
+    source_id: str,
+    by=None,
+    source: Account | None = None,
+    method: str = Repayment.Method.BANK_TRANSFER,
+    reference: str = "",
+) -> RevenueSharePaid:
+    """Share money the entrepreneur paid against a report among the investors, pro rata to
+    what they invested, into their wallets; what goes beyond the report's share still due is
+    held on the offering's excess account for staff, never lost and never distributed. Since
+    each report's share due stops at the cap, nothing is ever shared past the cap either.
+
+    ``source_id`` names the payment (``bankline:<id>`` for a statement line, ``manual:<bank
+    reference>`` for one staff recorded): the ledger keys are ``revenue:<report>:<source>``,
+    so the same payment recorded twice moves money once (the second call returns with
+    ``recorded`` False). ``source`` is the account the money came in through, the outside
+    world unless told otherwise.
+
+    Refused with RevenueReportRefused: another currency (with the reason), an amount not
+    above zero or not in whole minor units, a date in the future."""
+    source_id = (source_id or "").strip()
+    if not source_id:
+        raise ValueError("source_id names the payment (a bank line, a staff entry)")
+    if not isinstance(amount, Money):
+        raise TypeError("amount must be Money")
     if amount.currency != report.currency:
         raise RevenueReportRefused(
-            _("This payment is in %(paid)s but the share is due in %(due)s.")
-            % {"paid": amount.currency, "due": report.currency}
+            _(
+                "This payment is in %(paid)s but the share is due in %(due)s. It was not "
+                "recorded; return it to the payer or convert it first."
+            )
+            % {"paid": amount.currency, "due": report.currency},
+            field="currency",
         )
     if amount.amount <= 0 or amount.quantize() != amount:
-        raise RevenueReportRefused(_("Enter an amount above zero."))
+        raise RevenueReportRefused(
+            _("Enter an amount above zero in whole %(currency)s minor units.")
+            % {"currency": report.currency},
+            field="amount",
+        )
+    if received_on > timezone.localdate():
+        raise RevenueReportRefused(
+            _("The money cannot have been received in the future."), field="received_on"
+        )
+    key = f"revenue:{report.pk}:{source_id}"
     with transaction.atomic():
         report = (
-            RevenueReport.objects.select_for_update().select_related("offering").get(pk=report.pk)
+            RevenueReport.objects.select_for_update(of=("self",))
+            .select_related("offering")
+            .get(pk=report.pk)
         )
+        earlier = _revenue_payment_recorded(key, report.currency)
+        if earlier is not None:
+            return RevenueSharePaid(report, *earlier, recorded=False)
         offering = report.offering
-        number = Distribution.objects.filter(source_key__startswith=f"revenue:{report.pk}:").count()
         to_share = min(amount.amount, report.share_due - report.share_paid)
         excess = amount.amount - to_share
-        source = services.external_account(report.currency)
-        key = f"revenue:{report.pk}:{number + 1}"
+        source = source or services.external_account(report.currency)
         if to_share:
             _distribute(
                 offering=offering,
@@ -1300,10 +1581,125 @@ def revenue_share_pay(
                 legs=[(source, -held), (excess_account(offering), held)],
                 memo=f"revenue report {report.pk}: more than the share due, held for review",
             )
-        if report.share_paid >= report.share_due:
+        if report.share_due and report.share_paid >= report.share_due:
             report.status = RevenueReport.Status.PAID
         report.save(update_fields=["share_paid", "status"])
-    return report
+        AuditEntry.record(
+            actor=by,
+            action=REVENUE_PAID_ACTION,
+            obj=report,
+            to_state=report.status,
+            data={
+                "offering": offering.pk,
+                "source": source_id,
+                "received_on": received_on.isoformat(),
+                "amount": str(amount.amount),
+                "shared": str(to_share),
+                "excess": str(excess),
+                "method": method,
+                "reference": reference[:100],
+            },
+        )
+    return RevenueSharePaid(
+        report, Money(to_share, report.currency), Money(excess, report.currency), recorded=True
+    )
+
+
+@dataclass(frozen=True)
+class RevenueSharePayment:
+    """One payment received against a report, as shown to the entrepreneur and staff."""
+
+    report_id: int
+    received_on: datetime.date
+    amount: Money
+    shared: Money
+    excess: Money
+    method: str
+    reference: str
+
+
+def revenue_share_payments(reports: Sequence[RevenueReport]) -> list[RevenueSharePayment]:
+    """The payments received against ``reports``, newest first; one query."""
+    if not reports:
+        return []
+    currency = {r.pk: r.currency for r in reports}
+    entries = AuditEntry.objects.filter(
+        action=REVENUE_PAID_ACTION,
+        object_type=RevenueReport._meta.label_lower,
+        object_id__in=[str(pk) for pk in currency],
+    ).order_by("-at", "-pk")
+    payments = []
+    for entry in entries:
+        pk, data = int(entry.object_id), entry.data
+        payments.append(
+            RevenueSharePayment(
+                report_id=pk,
+                received_on=datetime.date.fromisoformat(data["received_on"]),
+                amount=Money(data["amount"], currency[pk]),
+                shared=Money(data["shared"], currency[pk]),
+                excess=Money(data["excess"], currency[pk]),
+                method=data.get("method", ""),
+                reference=data.get("reference", ""),
+            )
+        )
+    return payments
+
+
+@dataclass(frozen=True)
+class RevenueShareStanding:
+    """Where a revenue share stands: what investors may receive at most (the cap), what the
+    reports made due, what was paid to them, and what was paid beyond and is held."""
+
+    cap: Money
+    due: Money
+    paid: Money
+    excess: Money
+    disbursed_on: datetime.date | None
+    overdue_period: tuple[datetime.date, datetime.date] | None
+
+    @property
+    def unpaid(self) -> Money:
+        return self.due - self.paid
+
+    @property
+    def left_to_cap(self) -> Money:
+        return self.cap - self.paid
+
+    @property
+    def cap_reached(self) -> bool:
+        return self.due >= self.cap
+
+    @property
+    def complete(self) -> bool:
+        """Everything the agreement promises has been paid."""
+        return self.cap.amount > 0 and self.paid >= self.cap
+
+
+def revenue_share_standing(
+    offering: Offering, reports: Sequence[RevenueReport], *, today: datetime.date | None = None
+) -> RevenueShareStanding:
+    """The figures of a revenue share from its reports (already loaded) and the ledger."""
+    from .ledger import balance
+
+    currency = offering.currency
+    zero = Money.zero(currency)
+    disbursed_on = revenue_disbursed_on(offering)
+    excess = Account.objects.filter(
+        kind=Account.Kind.SUSPENSE, key=f"excess:offering:{offering.pk}", currency=currency
+    ).first()
+    return RevenueShareStanding(
+        cap=revenue_share_cap(offering),
+        due=sum((Money(r.share_due, currency) for r in reports), zero),
+        paid=sum((Money(r.share_paid, currency) for r in reports), zero),
+        excess=balance(excess) if excess is not None else zero,
+        disbursed_on=disbursed_on,
+        overdue_period=revenue_report_overdue(
+            offering,
+            disbursed_on=disbursed_on,
+            reports=reports,
+            today=today or timezone.localdate(),
+        ),
+    )
 
 
 # --- Wallet -----------------------------------------------------------------------------------

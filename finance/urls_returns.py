@@ -29,6 +29,12 @@ urlpatterns = [
     path("loans/servicing/", views.loans_servicing, name="loans_servicing"),
     path("loans/<int:pk>/restructure/", views.loan_restructure, name="loan_restructure"),
     path("loans/<int:pk>/write-off/", views.loan_write_off, name="loan_write_off"),
+    path("revenue-shares/<int:pk>/", views.revenue_share, name="revenue"),
+    path(
+        "revenue-shares/<int:pk>/reports/<int:report_pk>/document/",
+        views.revenue_document,
+        name="revenue_document",
+    ),
     path("bonds/<int:pk>/", views.bond_detail, name="bond"),
     path("payouts/review/", views.payouts_review, name="payouts_review"),
     path("payouts/<int:pk>/decide/", views.payout_decide, name="payout_decide"),

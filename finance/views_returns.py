@@ -1,6 +1,6 @@
 """Returns as people meet them: the investor's portfolio, transactions export and wallet;
-the entrepreneur's loan page and card repayments; the issuer's bond page; staff approving
-withdrawals."""
+the entrepreneur's loan page and card repayments, and revenue-share reports; the issuer's
+bond page; staff approving withdrawals."""
 
 from __future__ import annotations
 
@@ -26,10 +26,12 @@ from django.views.decorators.http import require_POST
 from portal.middleware import back_office
 from portal.models import AuditEntry
 from portal.permissions import Role, has_role, membership_in
+from portal.uploads import download_response
 
 from . import returns_services as rs
 from . import services
 from .exceptions import MoneyError
+from .forms import RevenueReportForm
 from .money import Money
 from .offerings import Instrument, Offering, Pledge
 from .payments import PaymentError
@@ -42,6 +44,7 @@ from .returns import (
     LoanSchedule,
     PayoutRequest,
     Repayment,
+    RevenueReport,
 )
 from .schedules import LOAN_FREQUENCIES, add_months
 
@@ -689,6 +692,143 @@ def loan_write_off(request, pk: int):
         },
         status=400 if form.errors else 200,
     )
+
+
+# --- Entrepreneur: the revenue-share page ------------------------------------------------------
+
+#: Content types of revenue documents by the extension they are stored under
+#: (RevenueReportForm names every upload after what it is).
+_DOCUMENT_TYPES = {
+    "pdf": "application/pdf",
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "webp": "image/webp",
+}
+
+
+def _revenue_viewer(request, pk: int) -> Offering:
+    """The revenue share named in the URL, for its entrepreneur, its investors and staff;
+    anyone else does not learn it exists (404)."""
+    offering = get_object_or_404(
+        Offering.objects.select_related("project", "disbursement"),
+        pk=pk,
+        instrument=Instrument.REVENUE_SHARE,
+    )
+    user = request.user
+    allowed = (
+        _is_staff(user)
+        or (offering.project_id and offering.project.owner_id == user.pk)
+        or Pledge.objects.filter(
+            offering=offering, investor=user, status=Pledge.Status.PAID
+        ).exists()
+    )
+    if not allowed:
+        raise Http404
+    return offering
+
+
+def _owns(offering: Offering, user) -> bool:
+    return bool(offering.project_id and offering.project.owner_id == user.pk)
+
+
+@login_required
+def revenue_share(request, pk: int):
+    """The entrepreneur reports each period's revenue (with a document) and sees the share
+    due, what was paid against the cap and how to pay; investors and staff see the reports
+    and the figures. Only the entrepreneur may report (403 for the others who may look)."""
+    offering = _revenue_viewer(request, pk)
+    owns = _owns(offering, request.user)
+    if request.method == "POST" and not owns:
+        raise PermissionDenied
+    today = timezone.localdate()
+    reports = list(RevenueReport.objects.filter(offering=offering).order_by("-period_start"))
+    standing = rs.revenue_share_standing(offering, reports, today=today)
+    can_report = owns and standing.disbursed_on is not None and not standing.cap_reached
+    form = None
+    if request.method == "POST":
+        form = RevenueReportForm(request.POST, request.FILES, offering=offering)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                report = rs.revenue_report_submit(
+                    offering=offering,
+                    period_start=data["period_start"],
+                    period_end=data["period_end"],
+                    revenue=data["revenue"],
+                    currency=data["currency"],
+                    document=data["document"],
+                    by=request.user,
+                    today=today,
+                )
+            except rs.RevenueReportRefused as refused:
+                field = refused.field if refused.field in form.fields else None
+                form.add_error(field, str(refused))
+            else:
+                if report.share_due:
+                    messages.success(
+                        request,
+                        _(
+                            "Revenue reported. The investors' share is %(share)s: pay it by "
+                            "bank transfer quoting %(reference)s."
+                        )
+                        % {
+                            "share": Money(report.share_due, report.currency).localized(),
+                            "reference": rs.revenue_share_reference(report),
+                        },
+                    )
+                else:
+                    messages.success(request, _("Revenue reported. Nothing is due on it."))
+                return redirect("returns:revenue", offering.pk)
+    elif can_report:
+        latest = max((r.period_end for r in reports), default=None)
+        start = latest + datetime.timedelta(days=1) if latest else standing.disbursed_on
+        form = RevenueReportForm(offering=offering, initial={"period_start": start})
+    unpaid = [r for r in reports if r.status == RevenueReport.Status.DUE]
+    return render(
+        request,
+        "finance/returns/revenue.html",
+        {
+            "offering": offering,
+            "owns": owns,
+            "is_staff": _is_staff(request.user),
+            "reports": reports,
+            "standing": standing,
+            "payments": rs.revenue_share_payments(reports),
+            "form": form,
+            "to_pay": [
+                {
+                    "report": r,
+                    "left": Money(r.share_due - r.share_paid, r.currency),
+                    "reference": rs.revenue_share_reference(r),
+                }
+                for r in reversed(unpaid)
+            ]
+            if owns or _is_staff(request.user)
+            else [],
+            "bank": settings.PUENTE_BANK_ACCOUNT,
+            "share_percent": (offering.revenue_share or Decimal("0")) * 100,
+        },
+        status=400 if form is not None and form.errors else 200,
+    )
+
+
+@login_required
+def revenue_document(request, pk: int, report_pk: int):
+    """A report's supporting document, for the entrepreneur and staff: investors see the
+    figures, not the business's papers."""
+    offering = _revenue_viewer(request, pk)
+    if not (_owns(offering, request.user) or _is_staff(request.user)):
+        raise PermissionDenied
+    report = get_object_or_404(RevenueReport, pk=report_pk, offering=offering)
+    extension = report.document.name.rsplit(".", 1)[-1].lower()
+    try:
+        return download_response(
+            report.document,
+            filename=f"revenue-{offering.pk}-{report.period_start}-{report.period_end}.{extension}",
+            content_type=_DOCUMENT_TYPES.get(extension, "application/octet-stream"),
+        )
+    except FileNotFoundError as missing:
+        raise Http404 from missing
 
 
 # --- Issuer: the bond page ---------------------------------------------------------------------

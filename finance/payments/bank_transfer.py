@@ -30,7 +30,11 @@ A credit quoting a loan's repayment reference
 is the entrepreneur repaying: `repayment_record` applies it (interest, then
 principal, shared among the lenders) and the line is ``resolved``; if the
 repayment is refused (another currency, a loan written off) the line is
-``unmatched``, in suspense, with the reason.
+``unmatched``, in suspense, with the reason. A credit quoting a revenue report's
+reference (`finance.returns_services.revenue_share_reference`, ``RF..RV<report id>``) pays
+that report's share: `revenue_share_pay` shares it among the investors (beyond the share
+still due, the rest is held on the offering's excess account) and the line is ``resolved``;
+refused (another currency), it is ``unmatched`` in suspense with the reason.
 
 Debit lines are ``ignored``: money leaving the account was posted by the
 workflow that sent it. The suspense posting has the key
@@ -60,11 +64,14 @@ from finance.bank import BankStatementLine, suspense_account
 from finance.exceptions import FinanceError
 from finance.ledger import Transaction, post_transaction, reverse_transaction
 from finance.offerings import Payment, Pledge, Refund
-from finance.returns import Repayment
+from finance.returns import Repayment, RevenueReport
 from finance.returns_services import (
     RepaymentRefused,
+    RevenueReportRefused,
     loan_for_repayment_reference,
     repayment_record,
+    revenue_report_for_reference,
+    revenue_share_pay,
 )
 from finance.services import external_account, pledge_mark_paid
 from portal.models import AuditEntry
@@ -296,6 +303,40 @@ def _book_repayment(line: BankStatementLine, loan) -> BankStatementLine:
     return line
 
 
+def _book_revenue_share(line: BankStatementLine, report: RevenueReport) -> BankStatementLine:
+    """The line quotes a revenue report's reference: the entrepreneur paid its share. It is
+    recorded through `revenue_share_pay` (key ``revenue:<report>:bankline:<id>``, received
+    on the booking date), which posts external -> investors and holds anything beyond the
+    share still due; the line is closed. Refused (another currency), the line waits for
+    staff in suspense, unmatched, with the reason."""
+    try:
+        paid = revenue_share_pay(
+            report=report,
+            amount=line.money,
+            received_on=line.booking_date,
+            source_id=f"bankline:{line.pk}",
+            method=Repayment.Method.BANK_TRANSFER,
+            reference=line.rf_reference,
+        )
+    except RevenueReportRefused as refused:
+        line.status = Status.UNMATCHED
+        line.note = (
+            f"Revenue share of report {report.pk} ({line.rf_reference}) not recorded: {refused}"
+        )
+        line.save(update_fields=["status", "note"])
+        _hold_in_suspense(line)
+        return line
+    line.status = Status.RESOLVED
+    line.note = (
+        f"Recorded as revenue share of report {report.pk} of offering {report.offering_id}: "
+        f"{paid.shared} shared among the investors"
+        + (f", {paid.excess} beyond the share due held for review." if paid.excess else ".")
+    )
+    line.resolved_at = timezone.now()
+    line.save(update_fields=["status", "note", "resolved_at"])
+    return line
+
+
 def match_line(line: BankStatementLine) -> BankStatementLine:
     """Decide what a newly imported line is and book it (rules in the module
     docstring), in one transaction with the line and the pledge locked, so
@@ -313,6 +354,11 @@ def match_line(line: BankStatementLine) -> BankStatementLine:
                 loan = loan_for_repayment_reference(line.rf_reference)
             if loan is not None:
                 return _book_repayment(line, loan)
+            report = None
+            if pledge is None and not line.is_reversal:
+                report = revenue_report_for_reference(line.rf_reference)
+            if report is not None:
+                return _book_revenue_share(line, report)
         status, note = decide(line, pledge)
         line.note = note
         if status == Status.MATCHED:
