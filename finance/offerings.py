@@ -142,6 +142,9 @@ class Offering(models.Model):
             models.CheckConstraint(
                 condition=Q(project__isnull=False) | Q(issuer__isnull=False),
                 name="offering_has_owner",
+                violation_error_message=_(
+                    "An offering belongs to a project or, for a bond, to its issuer: choose one."
+                ),
             ),
             models.CheckConstraint(condition=Q(reserved__gte=0), name="offering_reserved_positive"),
             models.CheckConstraint(
@@ -347,9 +350,17 @@ class MatchingPool(models.Model):
     """A sponsor's promise to match contributions to one offering (3x1 style):
     `ratio` of each contribution, up to a cap per offering and per contributor."""
 
-    offering = models.ForeignKey(Offering, on_delete=models.CASCADE, related_name="matching_pools")
+    offering = models.ForeignKey(
+        Offering,
+        on_delete=models.CASCADE,
+        related_name="matching_pools",
+        verbose_name=_("offering"),
+    )
     sponsor = models.ForeignKey(
-        "portal.Organization", on_delete=models.PROTECT, related_name="matching_pools"
+        "portal.Organization",
+        on_delete=models.PROTECT,
+        related_name="matching_pools",
+        verbose_name=_("sponsor"),
     )
     ratio = models.DecimalField(
         _("match per unit contributed"),
@@ -365,6 +376,8 @@ class MatchingPool(models.Model):
 
     class Meta:
         ordering = ["pk"]
+        verbose_name = _("matching pool")
+        verbose_name_plural = _("matching pools")
         constraints = [
             models.UniqueConstraint(fields=["offering", "sponsor"], name="one_pool_per_sponsor"),
             models.CheckConstraint(

@@ -17,6 +17,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .money import Money
 from .offerings import AMOUNT, Offering
@@ -145,6 +146,16 @@ class Installment(models.Model):
         """Days past the due date until it was fully paid, or until today if it is not."""
         end = self.paid_on or today or timezone.localdate()
         return max((end - self.due_date).days, 0)
+
+    #: What each status of `status()` reads as on a page.
+    STATUS_LABELS = {
+        "paid": pgettext_lazy("installment", "Paid"),
+        "paid_late": pgettext_lazy("installment", "Paid late"),
+        "late": pgettext_lazy("installment", "Late"),
+        "partial": pgettext_lazy("installment", "Partly paid"),
+        "due": pgettext_lazy("installment", "Due today"),
+        "upcoming": pgettext_lazy("installment", "Upcoming"),
+    }
 
     def status(self, today: datetime.date | None = None) -> str:
         today = today or timezone.localdate()

@@ -23,3 +23,11 @@ def card_failure(message: str) -> str:
     from finance.payments.stripe_provider import failure_text
 
     return failure_text(message) if message else ""
+
+
+@register.filter
+def installment_status(status: str) -> str:
+    """An installment's status (`Installment.status()`) as the page's language says it."""
+    from finance.returns import Installment
+
+    return str(Installment.STATUS_LABELS.get(status, status))

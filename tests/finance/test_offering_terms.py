@@ -269,3 +269,11 @@ def test_bond_sizes_are_whole_numbers_of_bonds_whichever_form_saves_them(field, 
     with pytest.raises(ValidationError) as refused:
         offering.full_clean()
     assert set(refused.value.message_dict) == {field}
+
+
+def test_an_offering_without_project_or_issuer_is_told_what_to_choose():
+    offering = make_offering(status="draft")
+    offering.project = None
+    with pytest.raises(ValidationError) as refused:
+        offering.validate_constraints()
+    assert "belongs to a project or, for a bond, to its issuer" in str(refused.value)

@@ -5,7 +5,7 @@ import pytest
 from django.conf import settings
 from django.core import mail
 from django.utils import translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 
 from portal.notifications import notify
 from tests.factories import UserFactory
@@ -41,3 +41,29 @@ def test_card_failures_are_shown_in_the_page_language():
         assert failure_text("Your bank says no today.") == gettext(GENERIC_FAILURE)
     with translation.override("en"):
         assert failure_text("Your bank says no today.") == "Your bank says no today."
+
+
+def test_loan_installments_show_their_status_in_the_page_language(client):
+    from finance import returns_services as rs
+    from tests.finance.test_returns import START, funded_loan
+
+    offering, _lenders = funded_loan()
+    rs.loan_fix_schedule(offering=offering, start_date=START)  # long past: installments late
+    client.force_login(offering.project.owner)
+    html = client.get(f"/es/loans/{offering.pk}/").content.decode()
+    with translation.override("es"):
+        late = pgettext("installment", "Late")
+    assert late == "Atrasada"  # la cuota
+    assert 'data-status="late"' in html
+    assert f"<td>{late}</td>" in html and "<td>late</td>" not in html
+
+
+@pytest.mark.parametrize("language", ["ar", "pt", "es"])
+def test_a_short_password_is_refused_in_the_page_language(language):
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    with translation.override(language), pytest.raises(ValidationError) as refused:
+        validate_password("Zq7#")
+    message = " ".join(refused.value.messages)
+    assert "too short" not in message
