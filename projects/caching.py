@@ -216,29 +216,35 @@ def anonymous_page_cache(view):
     return wrapper
 
 
-# --- The filter form's choice fields --------------------------------------------------
+# --- The filter form's fields ------------------------------------------------------
 # Django renders each <option> of a select through a template: the catalogue's
 # country, place, sector, goal, investment, risk and status lists cost more
 # than all the cards together. Their HTML depends only on the field, its value,
 # its choices and the language, so each process renders it once and keeps it.
+# Labels too go through a template each (two, with the attributes); a label
+# depends only on the field and the language.
 _WIDGET_HTML: dict[str, str] = {}
 _WIDGET_HTML_MAX = 1024
 
 
 class PrerenderedField:
-    """A bound field whose widget HTML was rendered before (or taken from the
-    per-process store); everything else (label_tag, errors, label) is the
-    bound field's own."""
+    """A bound field whose label and, for a field with a bounded set of
+    values, widget HTML were rendered before (or taken from the per-process
+    store); everything else (errors, label, value) is the bound field's own."""
 
-    def __init__(self, bound_field, html):
+    def __init__(self, bound_field, html, label_html):
         self._bound_field = bound_field
         self._html = html
+        self._label_html = label_html
 
     def __str__(self):
-        return self._html
+        return self._html if self._html is not None else str(self._bound_field)
 
     def __html__(self):
-        return self._html
+        return str(self)
+
+    def label_tag(self):
+        return self._label_html
 
     def __getattr__(self, name):
         return getattr(self._bound_field, name)
@@ -254,35 +260,55 @@ def _choices_text(choices) -> str:
     return "\x1f".join(parts)
 
 
-def prerendered_fields(form, names) -> dict[str, PrerenderedField]:
-    """The form's fields `names`, each with its widget rendered once per
-    process for a given language, value and list of choices. A field with
-    errors is rendered afresh (its widget then carries aria attributes)."""
+def _kept(signature: str, render) -> str:
+    key = hashlib.sha256(signature.encode()).hexdigest()
+    html = _WIDGET_HTML.get(key)
+    if html is None:
+        html = render()
+        if len(_WIDGET_HTML) >= _WIDGET_HTML_MAX:
+            _WIDGET_HTML.clear()
+        _WIDGET_HTML[key] = html
+    return html
+
+
+def prerendered_fields(
+    form, names, *, labels_only=(), choices_from_data=()
+) -> dict[str, PrerenderedField]:
+    """The form's fields `names`, each with its label and widget rendered once
+    per process for a given language, value and list of choices, and the
+    fields `labels_only` (whose values are free text), with their label only.
+    A field with errors is rendered afresh (its widget then carries aria
+    attributes).
+
+    The choices of the fields `choices_from_data` come from the database and
+    are part of what identifies their HTML; those of the other fields are
+    fixed in the code, so their language identifies them (writing out the
+    translated list at each request would cost more than the rest)."""
 
     language = translation.get_language() or settings.LANGUAGE_CODE
     fields = {}
-    for name in names:
+    for name in (*names, *labels_only):
         bound = form[name]
-        if bound.errors:
-            fields[name] = PrerenderedField(bound, bound.as_widget())
-            continue
-        signature = "\x1e".join(
-            (
-                language,
-                bound.html_name,
-                bound.auto_id or "",
-                repr(bound.value()),
-                repr(sorted(bound.field.widget.attrs.items())),
-                type(bound.field.widget).__name__,
-                _choices_text(getattr(bound.field, "choices", ())),
-            )
+        widget = bound.field.widget
+        identity = (
+            language,
+            bound.html_name,
+            bound.auto_id or "",
+            repr(sorted(widget.attrs.items())),
+            type(widget).__name__,
         )
-        key = hashlib.sha256(signature.encode()).hexdigest()
-        html = _WIDGET_HTML.get(key)
-        if html is None:
-            html = bound.as_widget()
-            if len(_WIDGET_HTML) >= _WIDGET_HTML_MAX:
-                _WIDGET_HTML.clear()
-            _WIDGET_HTML[key] = html
-        fields[name] = PrerenderedField(bound, html)
+        label_html = _kept("\x1e".join(("label", *identity, str(bound.label))), bound.label_tag)
+        if bound.errors:
+            fields[name] = PrerenderedField(bound, bound.as_widget(), label_html)
+        elif name in labels_only:
+            fields[name] = PrerenderedField(bound, None, label_html)
+        else:
+            signature = "\x1e".join(
+                (
+                    *identity,
+                    repr(bound.value()),
+                    _choices_text(bound.field.choices) if name in choices_from_data else "",
+                )
+            )
+            fields[name] = PrerenderedField(bound, _kept(signature, bound.as_widget), label_html)
     return fields

@@ -9,24 +9,36 @@ project with 40 photos costs what a page of 2 does.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum, Window
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum, Window
 from django.http import Http404, QueryDict
 from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils.translation import gettext
 from wagtail.images import get_image_model
-from wagtail.images.models import SourceImageIOError
+from wagtail.images.models import Filter, SourceImageIOError
 
 from portal.models import Territory
 
+from .cards import CardLabels, card_html
 from .filters import ORDERINGS, SORT_NEWEST, CatalogueFilter
-from .models import Document, Follow, ImpactValue, Instrument, Project, ProjectPhoto
+from .models import (
+    BudgetLine,
+    Document,
+    Follow,
+    ImpactValue,
+    Instrument,
+    Milestone,
+    Project,
+    ProjectPhoto,
+    ProjectUpdate,
+    TeamMember,
+)
 from .permissions import can_view_unpublished  # noqa: F401  (patched in tests)
+from .statements import ProjectRows
 from .vetting import RISK_RATINGS, SDGS, SECTORS, STANDARD_IMPACT_INDICATORS
 
 # Rendition specs, spelled exactly as the templates' {% image %} tags spell them
@@ -35,18 +47,34 @@ from .vetting import RISK_RATINGS, SDGS, SECTORS, STANDARD_IMPACT_INDICATORS
 CARD_IMAGE_SPEC = "fill-400x250|format-webp"
 COVER_IMAGE_SPEC = "fill-1200x500|format-webp"
 PHOTO_IMAGE_SPEC = "fill-600x400|format-webp"
+# One Filter per spec for the whole process: a Filter parses its spec into
+# operations on first use (with inspect.getcallargs, about 25 µs a card) and
+# keeps them.
+CARD_FILTER = Filter(spec=CARD_IMAGE_SPEC)
+COVER_FILTER = Filter(spec=COVER_IMAGE_SPEC)
+PHOTO_FILTER = Filter(spec=PHOTO_IMAGE_SPEC)
 
 LATEST_UPDATES = 10
 
-# Long texts a card never shows.
-CARD_DEFERRED_FIELDS = (
-    "story",
-    "community_benefit",
-    "do_no_harm",
-    "risks",
-    "risk_reason",
-    "rejection_reason",
-    "endorsement_note",
+# What a card shows (projects/cards.py), and nothing else: a project has
+# long texts and a dozen dates a card never needs, each one read and parsed
+# 24 times a page.
+CARD_FIELDS = (
+    "slug",
+    "title",
+    "summary",
+    "sector",
+    "instrument",
+    "risk_rating",
+    "endorsement",
+    "funded_percent",
+    "funding_sought",
+    "currency",
+    "led_by_returnee",
+    "led_by_woman",
+    "territory__name",
+    "territory__country",
+    "cover_image",
 )
 
 
@@ -65,19 +93,10 @@ def territory_subtree(territory_id: int) -> QuerySet:
 
 
 def project_cards(*, user=None) -> QuerySet:
-    """Published projects with what a card shows: place, cover rendition and,
-    for a signed-in person, whether they follow it."""
-    queryset = (
-        Project.objects.published()
-        .select_related("territory", "cover_image")
-        .defer(*CARD_DEFERRED_FIELDS)
-        .prefetch_related(
-            Prefetch(
-                "cover_image__renditions",
-                queryset=_rendition_model().objects.filter(filter_spec=CARD_IMAGE_SPEC),
-            )
-        )
-    )
+    """Published projects with what a card shows: place and, for a signed-in
+    person, whether they follow it. prepare_cards() adds the covers, with
+    their renditions, in one query for the whole list."""
+    queryset = Project.objects.published().select_related("territory").only(*CARD_FIELDS)
     if getattr(user, "is_authenticated", False):
         queryset = queryset.annotate(
             is_followed=Exists(Follow.objects.filter(user=user, project=OuterRef("pk")))
@@ -85,30 +104,62 @@ def project_cards(*, user=None) -> QuerySet:
     return queryset
 
 
-def _rendition(image, spec: str):
-    """The image's rendition for `spec`, taken from the prefetched ones when
-    they are there. Unlike get_rendition() (what the {% image %} tag calls),
-    get_renditions() does not write a prefetched rendition back to the cache:
-    with Redis that would be one network round trip per picture."""
+def _rendition(image, image_filter: Filter):
+    """The image's rendition for `image_filter`, taken from the prefetched
+    ones when they are there. Unlike get_rendition() (what the {% image %} tag
+    calls), get_renditions() does not write a prefetched rendition back to
+    the cache: with Redis that would be one network round trip per picture."""
     if image is None:
         return None
     try:
-        return image.get_renditions(spec)[spec]
+        return image.get_renditions(image_filter)[image_filter.spec]
     except SourceImageIOError:
         return None  # the file is missing: the page shows the placeholder
 
 
+def _images_with_renditions(image_ids: set[int], specs: list[str]) -> dict:
+    """The images, by id, each with its renditions for `specs`, loaded
+    together from the renditions in one query (several projects may share a
+    cover, a cover may be a photo too). An image without any rendition yet, on
+    its first showing, is loaded on its own."""
+    images: dict = {}
+    renditions = (
+        _rendition_model()
+        .objects.filter(image_id__in=image_ids, filter_spec__in=specs)
+        .select_related("image")
+    )
+    for rendition in renditions:
+        image = images.get(rendition.image_id)
+        if image is None:
+            image = images[rendition.image_id] = rendition.image
+            image.prefetched_renditions = []
+        rendition.image = image
+        image.prefetched_renditions.append(rendition)
+    missing = image_ids - images.keys()
+    if missing:
+        for image in get_image_model().objects.filter(pk__in=missing):
+            image.prefetched_renditions = []
+            images[image.pk] = image
+    return images
+
+
 def prepare_cards(projects) -> list[Project]:
-    """Give each card what projects/_project_cards.html shows, worked out once
-    per page in plain Python: a template spends several times as long on the
-    same lookups, filters and translations, 24 times over. (A model's
-    get_FOO_display() also evaluates the lazy choices on each call, about
-    0.75 ms for the risk rating.)"""
+    """Give each project its card (`card_html`, what projects/_project_cards.html
+    shows), worked out once per page in plain Python: a template spends
+    several times as long on the same lookups, filters and translations, 24
+    times over. (A model's get_FOO_display() also evaluates the lazy choices
+    on each call, about 0.75 ms for the risk rating.) The covers' renditions
+    come in one query."""
     projects = list(projects)
+    labels = CardLabels.translated()
+    covers = _images_with_renditions(
+        {project.cover_image_id for project in projects} - {None}, [CARD_IMAGE_SPEC]
+    )
     sectors = {key: str(label) for key, label in SECTORS}
     instruments = {key: str(label) for key, label in Instrument.choices}
     risks = {letter: f"{letter} — {label}" for letter, label, _text in RISK_RATINGS}
     funding_line = gettext("%(percent)s%% of %(amount)s %(currency)s")
+    places: dict[int, str] = {}  # a page shows a handful of places, each translated once
     # Every project page's address differs only by its slug.
     marker = "__slug__"
     link = reverse("projects:detail", args=[marker])
@@ -116,11 +167,17 @@ def prepare_cards(projects) -> list[Project]:
         project.url = link.replace(marker, project.slug)
         project.initial = project.title[:1].upper()
         territory = project.territory
-        project.place = f"{territory.name} › {territory.country.name}" if territory else ""
+        if territory is None:
+            project.place = ""
+        else:
+            place = places.get(territory.pk)
+            if place is None:
+                place = places[territory.pk] = f"{territory.name} › {territory.country.name}"
+            project.place = place
         project.sector_label = sectors.get(project.sector, project.sector)
         project.instrument_label = instruments.get(project.instrument, project.instrument)
         project.risk_label = risks.get(project.risk_rating, project.risk_rating)
-        project.card_image = _rendition(project.cover_image, CARD_IMAGE_SPEC)
+        project.card_image = _rendition(covers.get(project.cover_image_id), CARD_FILTER)
         project.is_endorsed = project.endorsement == Project.Endorsement.ENDORSED
         project.bar_percent = min(project.funded_percent, 100)
         project.funding_text = (
@@ -133,9 +190,9 @@ def prepare_cards(projects) -> list[Project]:
             if project.funding_sought
             else ""
         )
-        # Annotated for signed-in visitors only; a missing attribute would cost
-        # the template a failed lookup (and a dir()) on every card.
+        # Annotated for signed-in visitors only.
         project.is_followed = getattr(project, "is_followed", False)
+        project.card_html = card_html(project, labels)
     return projects
 
 
@@ -228,34 +285,61 @@ class ProjectPage:
     sdgs: list[tuple[int, str]]
     risk_label: str = ""
     risk_description: str = ""
+    # The project's places, country first, with the address of each one's page.
+    breadcrumbs: list[tuple[str, str]] = field(default_factory=list)
+    # The project's choices as the page writes them, looked up once (a model's
+    # get_FOO_display() rebuilds the field's whole list of choices each time).
+    status_label: str = ""
+    sector_label: str = ""
+    instrument_label: str = ""
+    endorsement_label: str = ""
     is_followed: bool = False
     territory_followed: bool = False
     extra: dict = field(default_factory=dict)
 
 
-def _attach_renditions(images, specs) -> None:
-    """Load the renditions of several images in one query and hand each image
-    its own, the way Image.objects.prefetch_renditions() would."""
-    images = [image for image in images if image is not None]
-    if not images:
-        return
-    found = defaultdict(list)
-    for rendition in _rendition_model().objects.filter(
-        image_id__in={image.pk for image in images}, filter_spec__in=specs
-    ):
-        found[rendition.image_id].append(rendition)
-    for image in images:
-        image.prefetched_renditions = list(found[image.pk])
-        for rendition in image.prefetched_renditions:
-            rendition.image = image
+# The lists the project page shows, each in its model's order.
+_PHOTOS = ProjectRows(ProjectPhoto, lambda photos, project_id: photos.filter(project_id=project_id))
+_PUBLIC_DOCUMENTS = ProjectRows(
+    Document, lambda documents, project_id: documents.filter(project_id=project_id, is_public=True)
+)
+_BUDGET_LINES = ProjectRows(
+    BudgetLine, lambda lines, project_id: lines.filter(project_id=project_id)
+)
+_TEAM = ProjectRows(TeamMember, lambda members, project_id: members.filter(project_id=project_id))
+_MILESTONES = ProjectRows(
+    Milestone, lambda milestones, project_id: milestones.filter(project_id=project_id)
+)
+_LATEST_UPDATES = ProjectRows(
+    ProjectUpdate,
+    lambda updates, project_id: updates.filter(project_id=project_id).annotate(
+        author_name=F("author__full_name")
+    )[:LATEST_UPDATES],
+)
+
+
+def _breadcrumbs(territory) -> list[tuple[str, str]]:
+    if territory is None:
+        return []
+    # Territory pages' addresses differ only by their slug.
+    marker = "__slug__"
+    link = reverse("projects:territory", args=[marker])
+    return [
+        (place.name, link.replace(marker, place.slug)) for place in territory.ancestors_and_self()
+    ]
+
+
+def _label(choices, value) -> str:
+    """What get_FOO_display() would say for `value`."""
+    return str(dict(choices).get(value, value))
 
 
 def project_for_page(slug: str, *, user) -> ProjectPage:
     """Everything the project page shows, or Http404 when the person may not
     see the project (an unpublished project's existence is not revealed)."""
-    queryset = Project.objects.select_related(
-        "territory__parent__parent", "organization", "cover_image"
-    )
+    # The organization is only needed to decide who may see an unpublished
+    # project; can_view_unpublished() loads it then.
+    queryset = Project.objects.select_related("territory__parent__parent")
     if getattr(user, "is_authenticated", False):
         queryset = queryset.annotate(
             is_followed=Exists(Follow.objects.filter(user=user, project=OuterRef("pk"))),
@@ -270,33 +354,47 @@ def project_for_page(slug: str, *, user) -> ProjectPage:
     if not (project.is_public or can_view_unpublished(user, project)):
         raise Http404
 
-    photos = list(project.photos.select_related("image"))
-    _attach_renditions(
-        [project.cover_image] + [photo.image for photo in photos],
+    photos = _PHOTOS(project.pk)
+    images = _images_with_renditions(
+        {project.cover_image_id, *(photo.image_id for photo in photos)} - {None},
         [COVER_IMAGE_SPEC, PHOTO_IMAGE_SPEC],
     )
     for photo in photos:
-        photo.rendition = _rendition(photo.image, PHOTO_IMAGE_SPEC)
-    shown = list(project.documents.filter(is_public=True).exclude(kind=Document.Kind.IDENTITY))
-    budget_lines = list(project.budget_lines.all())
+        photo.rendition = _rendition(images.get(photo.image_id), PHOTO_FILTER)
+    # An identity document is never public (a database constraint says so);
+    # checked again here all the same.
+    shown = [d for d in _PUBLIC_DOCUMENTS(project.pk) if d.kind != Document.Kind.IDENTITY]
+    kinds = dict(Document.Kind.choices)
+    for document in shown:
+        document.kind_label = str(kinds.get(document.kind, document.kind))
+    milestones = _MILESTONES(project.pk)
+    steps = dict(Milestone.Status.choices)
+    for milestone in milestones:
+        milestone.status_label = str(steps.get(milestone.status, milestone.status))
+    budget_lines = _BUDGET_LINES(project.pk)
     risks = {letter: (label, text) for letter, label, text in RISK_RATINGS}
     risk_label, risk_description = risks.get(project.risk_rating, ("", ""))
     sdg_names = dict(SDGS)
     return ProjectPage(
         project=project,
-        cover=_rendition(project.cover_image, COVER_IMAGE_SPEC),
+        cover=_rendition(images.get(project.cover_image_id), COVER_FILTER),
         photos=photos,
         videos=[d for d in shown if d.kind == Document.Kind.VIDEO],
         documents=[d for d in shown if d.kind != Document.Kind.VIDEO],
-        team=list(project.team_members.all()),
+        team=_TEAM(project.pk),
         budget_lines=budget_lines,
         budget_total=sum((line.amount for line in budget_lines), Decimal("0")),
-        updates=list(project.updates.select_related("author")[:LATEST_UPDATES]),
-        milestones=list(project.milestones.all()),
+        updates=_LATEST_UPDATES(project.pk),
+        milestones=milestones,
         impact=impact_totals(project),
         sdgs=[(n, str(sdg_names[n])) for n in project.sdgs or [] if n in sdg_names],
+        breadcrumbs=_breadcrumbs(project.territory),
         risk_label=str(risk_label),
         risk_description=str(risk_description),
+        status_label=_label(Project.Status.choices, project.status),
+        sector_label=_label(SECTORS, project.sector),
+        instrument_label=_label(Instrument.choices, project.instrument),
+        endorsement_label=_label(Project.Endorsement.choices, project.endorsement),
         is_followed=getattr(project, "is_followed", False),
         territory_followed=getattr(project, "territory_followed", False),
     )

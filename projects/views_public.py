@@ -22,6 +22,8 @@ from .models import Follow, Project
 
 PAGE_SIZE = 24
 CHOICE_FIELDS = ("country", "territory", "sector", "sdg", "instrument", "status", "risk")
+FREE_FIELDS = ("q", "min_funded", "max_funded", "returnee", "women", "endorsed")
+PLACE_FIELDS = ("country", "territory")  # their choices are the territories in the database
 
 
 @require_safe
@@ -36,8 +38,10 @@ def catalogue(request):
         {
             "filterset": filterset,
             "form": form,
-            # The choice lists, rendered once per process, language and value.
-            "fields": prerendered_fields(form, CHOICE_FIELDS),
+            # The labels and choice lists, rendered once per process, language and value.
+            "fields": prerendered_fields(
+                form, CHOICE_FIELDS, labels_only=FREE_FIELDS, choices_from_data=PLACE_FIELDS
+            ),
             "page_obj": page,
             "projects": selectors.prepare_cards(page.object_list),
             "sorts": SORTS,

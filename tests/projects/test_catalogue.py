@@ -301,6 +301,38 @@ def test_card_shows_what_investors_compare(client):
     assert "130% of 12,000 USD" in rest and 'style="width: 100%"' in rest
 
 
+def test_markup_in_a_title_shows_as_text_on_its_card(client):
+    ProjectFactory(title='<b>Bold</b> & "quoted" cooperative')
+    html = client.get(URL).content.decode()
+    assert "&lt;b&gt;Bold&lt;/b&gt; &amp; &quot;quoted&quot; cooperative" in html
+    assert "<b>Bold</b>" not in html
+
+
+def test_card_labels_are_in_the_pages_language(client):
+    ProjectFactory(title="Proyecto de mujeres", led_by_woman=True)
+    card = client.get("/es/projects/").content.decode().split('class="project-card"')[1]
+    assert "Dirigido por mujeres" in card and "Women-led" not in card
+    card = client.get(URL).content.decode().split('class="project-card"')[1]
+    assert "Women-led" in card
+
+
+def test_a_place_added_later_is_offered_and_filters(client, senegal):
+    ProjectFactory(title="Louga cold room", territory=senegal)
+    html = client.get(URL).content.decode()
+    assert 'value="sn-louga-linguere"' not in html
+    town = MunicipalityFactory(
+        name="Linguère", slug="sn-louga-linguere", country="SN", parent=senegal.parent
+    )
+    ProjectFactory(title="Linguère dairy", territory=town)
+    html = client.get(URL).content.decode()
+    assert '<option value="sn-louga-linguere">Louga › Linguère</option>' in html
+    assert titles(client.get(URL, {"territory": "sn-louga-linguere"})) == ["Linguère dairy"]
+    assert sorted(titles(client.get(URL, {"country": "SN"}))) == [
+        "Linguère dairy",
+        "Louga cold room",
+    ]
+
+
 def test_form_works_without_javascript(client):
     html = client.get(URL).content.decode()
     form = re.search(r'<form id="catalogue-filters"[^>]*>', html).group(0)
