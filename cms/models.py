@@ -323,8 +323,15 @@ def _offerings_with_funding():
     """Offerings open for pledges now, each annotated with ``raised`` (paid
     pledges plus matching committed to them, as the catalogue counts it) and
     ``funded_ratio`` (raised / target), computed in the same query."""
-    from django.db.models import DecimalField, ExpressionWrapper, OuterRef, Subquery, Value
-    from django.db.models.functions import Coalesce, NullIf
+    from django.db.models import (
+        DecimalField,
+        ExpressionWrapper,
+        FloatField,
+        OuterRef,
+        Subquery,
+        Value,
+    )
+    from django.db.models.functions import Cast, Coalesce, NullIf
     from django.utils import timezone
 
     from finance.offerings import MatchAllocation, Offering, Pledge
@@ -357,9 +364,12 @@ def _offerings_with_funding():
             )
         )
         .annotate(
-            # NULL for a zero target rather than a division error.
+            # Only for ordering, so in floating point: SQLite divides two decimals
+            # that hold whole numbers as integers (900 / 1000 = 0). NULL for a zero
+            # target rather than a division error.
             funded_ratio=ExpressionWrapper(
-                F("raised") / NullIf(F("target"), Value(Decimal(0))), output_field=amount
+                Cast("raised", FloatField()) / NullIf(Cast("target", FloatField()), Value(0.0)),
+                output_field=FloatField(),
             )
         )
     )
