@@ -14,6 +14,7 @@ from django.db import NotSupportedError, connections
 from django.db.models import Case, F, IntegerField, Lookup, Q, Value, When
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import Territory
@@ -138,7 +139,9 @@ class CatalogueFilter(django_filters.FilterSet):
     )
     sdg = django_filters.TypedChoiceFilter(
         label=_("Sustainable Development Goal"),
-        choices=[("", _("Any goal"))] + [(n, f"{n}. {label}") for n, label in SDGS],
+        # format_lazy: each label is put together in the language of the page,
+        # not once in English when the module is imported.
+        choices=[("", _("Any goal"))] + [(n, format_lazy("{}. {}", n, label)) for n, label in SDGS],
         coerce=int,
         method="filter_sdg",
     )
@@ -150,7 +153,9 @@ class CatalogueFilter(django_filters.FilterSet):
     risk = django_filters.MultipleChoiceFilter(
         label=_("Risk rating"),
         field_name="risk_rating",
-        choices=[(letter, f"{letter} — {label}") for letter, label, _text in RISK_RATINGS],
+        choices=[
+            (letter, format_lazy("{} — {}", letter, label)) for letter, label, _text in RISK_RATINGS
+        ],
         widget=forms.CheckboxSelectMultiple,
     )
     status = django_filters.ChoiceFilter(

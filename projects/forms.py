@@ -3,6 +3,7 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms import inlineformset_factory
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import Territory
@@ -15,7 +16,7 @@ from .vetting import SDGS, STANDARD_IMPACT_INDICATORS
 class StoryForm(forms.ModelForm):
     sdgs = forms.TypedMultipleChoiceField(
         label=_("Sustainable Development Goals it serves"),
-        choices=[(number, f"{number}. {label}") for number, label in SDGS],
+        choices=[(number, format_lazy("{}. {}", number, label)) for number, label in SDGS],
         coerce=int,
         widget=forms.CheckboxSelectMultiple,
         required=False,

@@ -67,3 +67,11 @@ def test_a_short_password_is_refused_in_the_page_language(language):
         validate_password("Zq7#")
     message = " ".join(refused.value.messages)
     assert "too short" not in message
+
+
+def test_catalogue_filters_name_goals_and_risks_in_the_page_language(client):
+    spanish = client.get("/es/projects/").content.decode()
+    assert "3. Salud y bienestar" in spanish and "Good health" not in spanish
+    assert "A — Riesgo bajo" in spanish and "Low risk" not in spanish
+    english = client.get("/en/projects/").content.decode()
+    assert "3. Good health and well-being" in english
