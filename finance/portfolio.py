@@ -90,6 +90,7 @@ class Holding:
     xirr: XirrResult | None
     flows: list[tuple[datetime.date, Decimal]] = field(default_factory=list)
     days_late: int = 0  # of the oldest installment overdue, for a late loan
+    principal_returns: list[tuple[datetime.date, Decimal]] = field(default_factory=list)
 
     @property
     def currency(self) -> str:
@@ -335,6 +336,7 @@ def portfolio_for(investor, *, today: datetime.date | None = None) -> Portfolio:
                 status=status,
                 xirr=result,
                 flows=flows,
+                principal_returns=[(ln.distribution.paid_on, ln.principal) for ln in lines],
                 days_late=(today - next_payments[0][0]).days
                 if status == Status.LATE and offering.instrument == Instrument.LOAN
                 else days_late,
@@ -594,8 +596,8 @@ def svg_line_chart(
         coords = " ".join("{:.1f},{:.1f}".format(*xy(d, v)) for d, v in values)
         body.append(
             f'<polyline points="{coords}" fill="none" stroke="{colour}" stroke-width="2"/>'
-            f'<rect x="{left + 10 + index * 150}" y="{top - 12}" width="10" height="10" '
-            f'fill="{colour}"/><text x="{left + 24 + index * 150}" y="{top - 3}">'
+            f'<rect x="{left + 10 + index * 135}" y="{top - 12}" width="10" height="10" '
+            f'fill="{colour}"/><text x="{left + 24 + index * 135}" y="{top - 3}">'
             f"{escape(name)}</text>"
         )
     return _svg(width, height, title, body)
@@ -622,6 +624,22 @@ def portfolio_charts(portfolio: Portfolio) -> dict[str, str]:
     income_events: list[tuple[datetime.date, Decimal]] = []
     by_country: dict[str, Decimal] = defaultdict(Decimal)
     by_sector: dict[str, Decimal] = defaultdict(Decimal)
+    # The value line: what is still invested (paid in less principal returned) in
+    # loans, bonds and revenue shares at each date, and today what each holding is
+    # worth (outstanding principal; nothing once defaulted or repaid). Donations are
+    # given, not held: they have no value line.
+    value_events: list[tuple[datetime.date, Decimal]] = []
+    value_today = Decimal(0)
+    for holding in portfolio.holdings:
+        rate = settings.PUENTE_REFERENCE_RATES_TO_USD.get(holding.currency, Decimal(0))
+        if holding.status == Status.DONATED:
+            continue
+        value_events += [(when, -amount * rate) for when, amount in holding.flows if amount < 0]
+        value_events += [(when, -amount * rate) for when, amount in holding.principal_returns]
+        if holding.status in (Status.REPAID, Status.DEFAULTED):
+            continue
+        live = holding.outstanding_principal or holding.invested
+        value_today += (live + holding.accrued_today).amount * rate
     for holding in portfolio.holdings:
         rate = settings.PUENTE_REFERENCE_RATES_TO_USD.get(holding.currency, Decimal(0))
         project = holding.offering.project
@@ -649,16 +667,22 @@ def portfolio_charts(portfolio: Portfolio) -> dict[str, str]:
     events = sorted(capital_events + income_events)
     first = events[0][0] if events else today
     months = _months(first, today)
-    invested_line, received_line = [], []
+    invested_line, received_line, value_line = [], [], []
     for month_start in months:
         end = min((month_start + datetime.timedelta(days=32)).replace(day=1), today)
         invested_line.append((end, sum((v for d, v in capital_events if d <= end), Decimal(0))))
         received_line.append((end, sum((v for d, v in income_events if d <= end), Decimal(0))))
+        if end == today:
+            value_line.append((end, value_today))
+        else:
+            held = sum((v for d, v in value_events if d <= end), Decimal(0))
+            value_line.append((end, max(held, Decimal(0))))
     last_year = months[-12:]
     return {
         "value": svg_line_chart(
-            _("Invested and received over time"),
+            _("Value, invested and received over time"),
             [
+                (_("Value"), "#c7673a", value_line),
                 (_("Paid in"), "#2f5d8a", invested_line),
                 (_("Received back"), "#2f7d6d", received_line),
             ],

@@ -172,3 +172,21 @@ def test_dashboard_panels_render(client, paid_bond, monkeypatch):
     response = client.get("/en/dashboard/", follow=True)
     assert response.status_code == 200
     assert "/en/portfolio/" in response.content.decode()
+
+
+def value_line_end(person) -> float:
+    """The y of the value line's last point in the portfolio chart (190 is zero)."""
+    import re
+
+    from finance.portfolio import portfolio_charts, portfolio_for
+
+    svg = portfolio_charts(portfolio_for(person))["value"]
+    points = re.findall(r'<polyline points="([^"]+)"', svg)[0].split()  # the value series
+    return float(points[-1].split(",")[1])
+
+
+def test_the_value_line_shows_what_is_held_and_drops_to_zero_once_repaid(paid_bond):
+    offering, holders = paid_bond
+    assert value_line_end(holders[0]) < 190  # 300 of bonds still held
+    rs.bond_redeem(offering=offering, today=datetime.date(2026, 1, 16))
+    assert value_line_end(holders[0]) == 190  # redeemed: nothing held any more
