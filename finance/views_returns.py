@@ -195,9 +195,11 @@ def bank_account_add(request):
 # --- Entrepreneur: the loan page ---------------------------------------------------------------
 
 
-def _loan_viewer(request, pk: int) -> Offering:
+def _offering_viewer(request, pk: int, instrument: str, *related: str) -> Offering:
+    """The offering named in the URL, of this instrument, for its entrepreneur, its
+    investors and staff; anyone else does not learn it exists (404)."""
     offering = get_object_or_404(
-        Offering.objects.select_related("project"), pk=pk, instrument=Instrument.LOAN
+        Offering.objects.select_related("project", *related), pk=pk, instrument=instrument
     )
     user = request.user
     allowed = (
@@ -210,6 +212,10 @@ def _loan_viewer(request, pk: int) -> Offering:
     if not allowed:
         raise Http404
     return offering
+
+
+def _loan_viewer(request, pk: int) -> Offering:
+    return _offering_viewer(request, pk, Instrument.LOAN)
 
 
 def _installment_rows(schedule: LoanSchedule, today) -> list[dict]:
@@ -707,24 +713,7 @@ _DOCUMENT_TYPES = {
 
 
 def _revenue_viewer(request, pk: int) -> Offering:
-    """The revenue share named in the URL, for its entrepreneur, its investors and staff;
-    anyone else does not learn it exists (404)."""
-    offering = get_object_or_404(
-        Offering.objects.select_related("project", "disbursement"),
-        pk=pk,
-        instrument=Instrument.REVENUE_SHARE,
-    )
-    user = request.user
-    allowed = (
-        _is_staff(user)
-        or (offering.project_id and offering.project.owner_id == user.pk)
-        or Pledge.objects.filter(
-            offering=offering, investor=user, status=Pledge.Status.PAID
-        ).exists()
-    )
-    if not allowed:
-        raise Http404
-    return offering
+    return _offering_viewer(request, pk, Instrument.REVENUE_SHARE, "disbursement")
 
 
 def _owns(offering: Offering, user) -> bool:
