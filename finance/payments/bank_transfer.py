@@ -291,16 +291,10 @@ def _book_repayment(line: BankStatementLine, loan) -> BankStatementLine:
             reference=line.rf_reference,
         )
     except RepaymentRefused as refused:
-        line.status = Status.UNMATCHED
-        line.note = f"Repayment of loan {loan.pk} ({line.rf_reference}) not recorded: {refused}"
-        line.save(update_fields=["status", "note"])
-        _hold_in_suspense(line)
-        return line
-    line.status = Status.RESOLVED
-    line.note = f"Recorded as repayment {repayment.pk} of loan {loan.pk}."
-    line.resolved_at = timezone.now()
-    line.save(update_fields=["status", "note", "resolved_at"])
-    return line
+        return _leave_for_staff(
+            line, f"Repayment of loan {loan.pk} ({line.rf_reference}) not recorded: {refused}"
+        )
+    return _resolve(line, f"Recorded as repayment {repayment.pk} of loan {loan.pk}.")
 
 
 def _book_revenue_share(line: BankStatementLine, report: RevenueReport) -> BankStatementLine:
@@ -319,19 +313,31 @@ def _book_revenue_share(line: BankStatementLine, report: RevenueReport) -> BankS
             reference=line.rf_reference,
         )
     except RevenueReportRefused as refused:
-        line.status = Status.UNMATCHED
-        line.note = (
-            f"Revenue share of report {report.pk} ({line.rf_reference}) not recorded: {refused}"
+        return _leave_for_staff(
+            line,
+            f"Revenue share of report {report.pk} ({line.rf_reference}) not recorded: {refused}",
         )
-        line.save(update_fields=["status", "note"])
-        _hold_in_suspense(line)
-        return line
-    line.status = Status.RESOLVED
-    line.note = (
+    return _resolve(
+        line,
         f"Recorded as revenue share of report {report.pk} of offering {report.offering_id}: "
         f"{paid.shared} shared among the investors"
-        + (f", {paid.excess} beyond the share due held for review." if paid.excess else ".")
+        + (f", {paid.excess} beyond the share due held for review." if paid.excess else "."),
     )
+
+
+def _leave_for_staff(line: BankStatementLine, note: str) -> BankStatementLine:
+    """A line its reference named but that could not be booked: unmatched, in suspense,
+    with the reason for staff."""
+    line.status = Status.UNMATCHED
+    line.note = note
+    line.save(update_fields=["status", "note"])
+    _hold_in_suspense(line)
+    return line
+
+
+def _resolve(line: BankStatementLine, note: str) -> BankStatementLine:
+    line.status = Status.RESOLVED
+    line.note = note
     line.resolved_at = timezone.now()
     line.save(update_fields=["status", "note", "resolved_at"])
     return line
