@@ -1,10 +1,11 @@
 """Finance's sections of the dashboards and of the project page."""
 
-from django.db.models import Prefetch
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
 from portal.permissions import Role, governments_of
+from portal.prepared import Prepared
 from portal.registry import (
     DashboardPanel,
     MenuEntry,
@@ -47,17 +48,36 @@ def government_matching(request):
     return {"pools": pools}
 
 
-def project_offerings(request, project) -> str:
-    offerings = list(
-        Offering.objects.filter(project=project)
+# The project page runs these on every view: written as SQL once (see
+# portal/prepared.py).
+_PROJECT_OFFERINGS = Prepared(
+    lambda project_id: (
+        Offering.objects.filter(project_id=project_id)
         .exclude(status=Offering.Status.DRAFT)
-        .prefetch_related(
-            Prefetch("matching_pools", queryset=MatchingPool.objects.select_related("sponsor"))
-        )
-        .order_by("closes_at")
-    )
+        .order_by("closes_at", "pk")
+    ),
+    int,
+)
+_PROJECT_POOLS = Prepared(
+    lambda project_id: (
+        MatchingPool.objects.filter(offering__project_id=project_id)
+        .exclude(offering__status=Offering.Status.DRAFT)
+        .annotate(sponsor_name=F("sponsor__name"))
+        .order_by("pk")
+    ),
+    int,
+)
+
+
+def project_offerings(request, project) -> str:
+    offerings = _PROJECT_OFFERINGS(project.pk)
     if not offerings:
         return ""
+    pools_of: dict[int, list[MatchingPool]] = {offering.pk: [] for offering in offerings}
+    for pool in _PROJECT_POOLS(project.pk):
+        pools_of[pool.offering_id].append(pool)
+    for offering in offerings:
+        offering.pools = pools_of[offering.pk]
     # Rendered without the request: the fragment needs nothing the context
     # processors add, and they would all run again for it.
     return render_to_string(

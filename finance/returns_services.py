@@ -738,11 +738,12 @@ def loan_card_payment_sync(*, card_payment: LoanCardPayment) -> LoanCardPayment:
     and the card payment says why. Raises StripeUnavailable when Stripe cannot answer now,
     PaymentError when the intent is not this card payment's (amount, currency, metadata),
     OperationalError when the row lock is not granted in time."""
+    from .locks import set_lock_timeout
     from .payments.base import PaymentError
-    from .payments.stripe_provider import MESSAGES, StripeProvider, _set_lock_timeout
+    from .payments.stripe_provider import MESSAGES, StripeProvider
 
     with transaction.atomic():
-        _set_lock_timeout()
+        set_lock_timeout()
         locked = (
             LoanCardPayment.objects.select_for_update(of=("self",))
             .select_related("offering")

@@ -54,6 +54,7 @@ from projects.caching import pages_changed
 
 from .exceptions import FinanceError
 from .ledger import Account, post_transaction
+from .locks import set_lock_timeout
 from .money import Money, allocate, minor_unit_exponent
 from .offerings import (
     Instrument,
@@ -219,11 +220,7 @@ def _lock_offering(offering_id: int) -> Offering:
     queues for the offering."""
     queryset = Offering.objects.all()
     if settings.PUENTE_PLEDGE_LOCKING:
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SET LOCAL lock_timeout = %s", [f"{int(settings.PUENTE_LOCK_TIMEOUT_MS)}ms"]
-                )
+        set_lock_timeout()
         queryset = queryset.select_for_update(no_key=True)
     try:
         return queryset.get(pk=offering_id)

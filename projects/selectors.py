@@ -22,6 +22,7 @@ from wagtail.images import get_image_model
 from wagtail.images.models import Filter, SourceImageIOError
 
 from portal.models import Territory
+from portal.prepared import Prepared
 
 from .cards import CardLabels, card_html
 from .filters import ORDERINGS, SORT_NEWEST, CatalogueFilter
@@ -38,7 +39,6 @@ from .models import (
     TeamMember,
 )
 from .permissions import can_view_unpublished  # noqa: F401  (patched in tests)
-from .statements import ProjectRows
 from .vetting import RISK_RATINGS, SDGS, SECTORS, STANDARD_IMPACT_INDICATORS
 
 # Rendition specs, spelled exactly as the templates' {% image %} tags spell them
@@ -120,14 +120,20 @@ def _rendition(image, image_filter: Filter):
 def _images_with_renditions(image_ids: set[int], specs: list[str]) -> dict:
     """The images, by id, each with its renditions for `specs`, loaded
     together from the renditions in one query (several projects may share a
-    cover, a cover may be a photo too). An image without any rendition yet, on
-    its first showing, is loaded on its own."""
-    images: dict = {}
+    cover, a cover may be a photo too)."""
     renditions = (
         _rendition_model()
         .objects.filter(image_id__in=image_ids, filter_spec__in=specs)
         .select_related("image")
     )
+    return _images_of(renditions, image_ids)
+
+
+def _images_of(renditions, image_ids: set[int]) -> dict:
+    """The images of `renditions` (each loaded with its image), by id, with
+    their renditions attached. An image without any rendition yet, on its
+    first showing, is loaded on its own."""
+    images: dict = {}
     for rendition in renditions:
         image = images.get(rendition.image_id)
         if image is None:
@@ -239,15 +245,9 @@ def impact_totals(projects: QuerySet | Project) -> list[ImpactTotal]:
     of one project): standard indicators first, in their usual order, then
     custom ones."""
     if isinstance(projects, Project):
-        of_projects = Q(report__project=projects)
+        rows = _IMPACT_OF_PROJECT(projects.pk)
     else:
-        of_projects = Q(report__project__in=projects.values("pk"))
-    rows = (
-        ImpactValue.objects.filter(of_projects, report__verified_at__isnull=False)
-        .values("indicator", "label")
-        .annotate(total=Sum("value"))
-        .order_by()
-    )
+        rows = _impact_sums(Q(report__project__in=projects.values("pk")))
     standard = {
         key: (position, label, unit)
         for position, (key, label, unit) in enumerate(STANDARD_IMPACT_INDICATORS)
@@ -267,6 +267,20 @@ def impact_totals(projects: QuerySet | Project) -> list[ImpactTotal]:
         totals.values(),
         key=lambda t: (standard[t.key][0] if t.key in standard else len(standard), t.label),
     )
+
+
+def _impact_sums(of_projects: Q) -> QuerySet:
+    return (
+        ImpactValue.objects.filter(of_projects, report__verified_at__isnull=False)
+        .values("indicator", "label")
+        .annotate(total=Sum("value"))
+        .order_by()
+    )
+
+
+_IMPACT_OF_PROJECT = Prepared(
+    lambda project_id: _impact_sums(Q(report__project_id=project_id)), int
+)
 
 
 @dataclass
@@ -298,23 +312,52 @@ class ProjectPage:
     extra: dict = field(default_factory=dict)
 
 
-# The lists the project page shows, each in its model's order.
-_PHOTOS = ProjectRows(ProjectPhoto, lambda photos, project_id: photos.filter(project_id=project_id))
-_PUBLIC_DOCUMENTS = ProjectRows(
-    Document, lambda documents, project_id: documents.filter(project_id=project_id, is_public=True)
+# What the project page shows, each list in its model's order.
+_PHOTOS = Prepared(lambda project_id: ProjectPhoto.objects.filter(project_id=project_id), int)
+_PUBLIC_DOCUMENTS = Prepared(
+    lambda project_id: Document.objects.filter(project_id=project_id, is_public=True), int
 )
-_BUDGET_LINES = ProjectRows(
-    BudgetLine, lambda lines, project_id: lines.filter(project_id=project_id)
-)
-_TEAM = ProjectRows(TeamMember, lambda members, project_id: members.filter(project_id=project_id))
-_MILESTONES = ProjectRows(
-    Milestone, lambda milestones, project_id: milestones.filter(project_id=project_id)
-)
-_LATEST_UPDATES = ProjectRows(
-    ProjectUpdate,
-    lambda updates, project_id: updates.filter(project_id=project_id).annotate(
+_BUDGET_LINES = Prepared(lambda project_id: BudgetLine.objects.filter(project_id=project_id), int)
+_TEAM = Prepared(lambda project_id: TeamMember.objects.filter(project_id=project_id), int)
+_MILESTONES = Prepared(lambda project_id: Milestone.objects.filter(project_id=project_id), int)
+_LATEST_UPDATES = Prepared(
+    lambda project_id: ProjectUpdate.objects.filter(project_id=project_id).annotate(
         author_name=F("author__full_name")
     )[:LATEST_UPDATES],
+    int,
+)
+# The renditions of the cover and the photos, each with its image.
+_PAGE_RENDITIONS = Prepared(
+    lambda project_id: (
+        _rendition_model()
+        .objects.filter(
+            Q(image_id__in=ProjectPhoto.objects.filter(project_id=project_id).values("image_id"))
+            | Q(image_id__in=Project.objects.filter(pk=project_id).values("cover_image_id")),
+            filter_spec__in=[COVER_IMAGE_SPEC, PHOTO_IMAGE_SPEC],
+        )
+        .select_related("image")
+    ),
+    int,
+)
+# The organization is only needed to decide who may see an unpublished
+# project; can_view_unpublished() loads it then.
+_PROJECT = Prepared(
+    lambda slug: Project.objects.select_related("territory__parent__parent").filter(slug=slug),
+    str,
+)
+_PROJECT_FOR_USER = Prepared(
+    lambda slug, user_id: (
+        Project.objects.select_related("territory__parent__parent")
+        .filter(slug=slug)
+        .annotate(
+            is_followed=Exists(Follow.objects.filter(user_id=user_id, project=OuterRef("pk"))),
+            territory_followed=Exists(
+                Follow.objects.filter(user_id=user_id, territory=OuterRef("territory_id"))
+            ),
+        )
+    ),
+    str,
+    int,
 )
 
 
@@ -337,27 +380,20 @@ def _label(choices, value) -> str:
 def project_for_page(slug: str, *, user) -> ProjectPage:
     """Everything the project page shows, or Http404 when the person may not
     see the project (an unpublished project's existence is not revealed)."""
-    # The organization is only needed to decide who may see an unpublished
-    # project; can_view_unpublished() loads it then.
-    queryset = Project.objects.select_related("territory__parent__parent")
     if getattr(user, "is_authenticated", False):
-        queryset = queryset.annotate(
-            is_followed=Exists(Follow.objects.filter(user=user, project=OuterRef("pk"))),
-            territory_followed=Exists(
-                Follow.objects.filter(user=user, territory=OuterRef("territory_id"))
-            ),
-        )
-    try:
-        project = queryset.get(slug=slug)  # unique: no ORDER BY, unlike first()
-    except Project.DoesNotExist:
-        raise Http404 from None
+        found = _PROJECT_FOR_USER(slug, user.pk)
+    else:
+        found = _PROJECT(slug)
+    if not found:
+        raise Http404
+    project = found[0]  # slugs are unique
     if not (project.is_public or can_view_unpublished(user, project)):
         raise Http404
 
     photos = _PHOTOS(project.pk)
-    images = _images_with_renditions(
+    images = _images_of(
+        _PAGE_RENDITIONS(project.pk),
         {project.cover_image_id, *(photo.image_id for photo in photos)} - {None},
-        [COVER_IMAGE_SPEC, PHOTO_IMAGE_SPEC],
     )
     for photo in photos:
         photo.rendition = _rendition(images.get(photo.image_id), PHOTO_FILTER)

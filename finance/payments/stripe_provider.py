@@ -13,10 +13,11 @@ from dataclasses import dataclass
 
 import stripe
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from finance.locks import set_lock_timeout
 from finance.offerings import Payment, Pledge
 from portal.models import AuditEntry
 
@@ -144,16 +145,6 @@ def _failure_message(intent) -> str:
     ):
         return message[:300]
     return GENERIC_FAILURE
-
-
-def _set_lock_timeout() -> None:
-    # A webhook waiting on a busy row answers 503 and Stripe retries; better
-    # than piling up requests that each hold a connection.
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SET LOCAL lock_timeout = %s", [f"{int(settings.PUENTE_LOCK_TIMEOUT_MS)}ms"]
-            )
 
 
 #: Metadata ``puente_kind`` of an intent that repays a loan (finance.webhooks routes on it).
@@ -312,7 +303,7 @@ class StripeProvider(PaymentProvider):
         from finance.services import lock_payment
 
         with transaction.atomic():
-            _set_lock_timeout()
+            set_lock_timeout()
             # The pledge first, then the payment: the lock order of finance/services.py.
             payment = lock_payment(payment)
             if payment.status == Payment.Status.SUCCEEDED or not payment.provider_reference:

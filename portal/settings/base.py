@@ -109,6 +109,17 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Parameters travel apart from the SQL, and a statement a connection runs
+    # a few times is prepared: PostgreSQL then skips parsing and planning it,
+    # about half of its work on a project page or a pledge. Behind a pooler
+    # that cannot keep prepared statements (PgBouncer before 1.22 in
+    # transaction mode), set DATABASE_PREPARE_THRESHOLD=none.
+    _threshold = os.environ.get("DATABASE_PREPARE_THRESHOLD", "5")
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True,
+        prepare_threshold=None if _threshold.lower() == "none" else int(_threshold),
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "portal.User"
