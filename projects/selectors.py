@@ -22,7 +22,7 @@ from wagtail.images import get_image_model
 from wagtail.images.models import Filter, SourceImageIOError
 
 from portal.models import Territory
-from portal.prepared import Prepared
+from portal.prepared import Prepared, PreparedLists
 
 from .cards import CardLabels, card_html
 from .filters import ORDERINGS, SORT_NEWEST, CatalogueFilter
@@ -312,19 +312,17 @@ class ProjectPage:
     extra: dict = field(default_factory=dict)
 
 
-# What the project page shows, each list in its model's order.
-_PHOTOS = Prepared(lambda project_id: ProjectPhoto.objects.filter(project_id=project_id), int)
-_PUBLIC_DOCUMENTS = Prepared(
-    lambda project_id: Document.objects.filter(project_id=project_id, is_public=True), int
-)
-_BUDGET_LINES = Prepared(lambda project_id: BudgetLine.objects.filter(project_id=project_id), int)
-_TEAM = Prepared(lambda project_id: TeamMember.objects.filter(project_id=project_id), int)
-_MILESTONES = Prepared(lambda project_id: Milestone.objects.filter(project_id=project_id), int)
-_LATEST_UPDATES = Prepared(
-    lambda project_id: ProjectUpdate.objects.filter(project_id=project_id).annotate(
+# The lists the project page shows, each in its model's order, in one statement.
+_PAGE_LISTS = PreparedLists(
+    int,
+    photos=lambda project_id: ProjectPhoto.objects.filter(project_id=project_id),
+    documents=lambda project_id: Document.objects.filter(project_id=project_id, is_public=True),
+    budget_lines=lambda project_id: BudgetLine.objects.filter(project_id=project_id),
+    team=lambda project_id: TeamMember.objects.filter(project_id=project_id),
+    milestones=lambda project_id: Milestone.objects.filter(project_id=project_id),
+    updates=lambda project_id: ProjectUpdate.objects.filter(project_id=project_id).annotate(
         author_name=F("author__full_name")
     )[:LATEST_UPDATES],
-    int,
 )
 # The renditions of the cover and the photos, each with its image.
 _PAGE_RENDITIONS = Prepared(
@@ -390,7 +388,8 @@ def project_for_page(slug: str, *, user) -> ProjectPage:
     if not (project.is_public or can_view_unpublished(user, project)):
         raise Http404
 
-    photos = _PHOTOS(project.pk)
+    lists = _PAGE_LISTS(project.pk)
+    photos = lists["photos"]
     images = _images_of(
         _PAGE_RENDITIONS(project.pk),
         {project.cover_image_id, *(photo.image_id for photo in photos)} - {None},
@@ -399,15 +398,15 @@ def project_for_page(slug: str, *, user) -> ProjectPage:
         photo.rendition = _rendition(images.get(photo.image_id), PHOTO_FILTER)
     # An identity document is never public (a database constraint says so);
     # checked again here all the same.
-    shown = [d for d in _PUBLIC_DOCUMENTS(project.pk) if d.kind != Document.Kind.IDENTITY]
+    shown = [d for d in lists["documents"] if d.kind != Document.Kind.IDENTITY]
     kinds = dict(Document.Kind.choices)
     for document in shown:
         document.kind_label = str(kinds.get(document.kind, document.kind))
-    milestones = _MILESTONES(project.pk)
+    milestones = lists["milestones"]
     steps = dict(Milestone.Status.choices)
     for milestone in milestones:
         milestone.status_label = str(steps.get(milestone.status, milestone.status))
-    budget_lines = _BUDGET_LINES(project.pk)
+    budget_lines = lists["budget_lines"]
     risks = {letter: (label, text) for letter, label, text in RISK_RATINGS}
     risk_label, risk_description = risks.get(project.risk_rating, ("", ""))
     sdg_names = dict(SDGS)
@@ -417,10 +416,10 @@ def project_for_page(slug: str, *, user) -> ProjectPage:
         photos=photos,
         videos=[d for d in shown if d.kind == Document.Kind.VIDEO],
         documents=[d for d in shown if d.kind != Document.Kind.VIDEO],
-        team=_TEAM(project.pk),
+        team=lists["team"],
         budget_lines=budget_lines,
         budget_total=sum((line.amount for line in budget_lines), Decimal("0")),
-        updates=_LATEST_UPDATES(project.pk),
+        updates=lists["updates"],
         milestones=milestones,
         impact=impact_totals(project),
         sdgs=[(n, str(sdg_names[n])) for n in project.sdgs or [] if n in sdg_names],
