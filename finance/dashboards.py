@@ -1,9 +1,9 @@
 """Finance's sections of the dashboards and of the project page."""
 
 from django.db.models import F
-from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
+from portal import jinja
 from portal.permissions import Role, governments_of
 from portal.prepared import Prepared
 from portal.registry import (
@@ -14,6 +14,7 @@ from portal.registry import (
     register_panel,
 )
 
+from .money import Money
 from .offerings import Disbursement, MatchingPool, Offering, Pledge
 
 
@@ -78,11 +79,10 @@ def project_offerings(request, project) -> str:
         pools_of[pool.offering_id].append(pool)
     for offering in offerings:
         offering.pools = pools_of[offering.pk]
-    # Rendered without the request: the fragment needs nothing the context
-    # processors add, and they would all run again for it.
-    return render_to_string(
-        "finance/fragments/project_offerings.html",
-        {"offerings": offerings, "project": project},
+        offering.target_text = Money(offering.target, offering.currency).localized()
+        offering.remaining_text = Money(offering.remaining, offering.currency).localized()
+    return jinja.render(
+        "finance/fragments/project_offerings.html", {"offerings": offerings, "project": project}
     )
 
 

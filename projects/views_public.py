@@ -13,6 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from portal import jinja
 from portal.models import Territory
 
 from . import selectors, services
@@ -59,11 +60,10 @@ def catalogue(request):
 @anonymous_page_cache
 def detail(request, slug: str):
     page = selectors.project_for_page(slug, user=request.user)
-    response = render(
-        request,
-        "projects/project_detail.html",
-        {"page": page, "project": page.project},
-    )
+    context = {"page": page, "project": page.project}
+    # The content in Jinja2 (see portal/jinja.py), the frame in base.html.
+    body = jinja.render("projects/project_page.html", context, request)
+    response = render(request, "projects/project_detail.html", {**context, "body": body})
     if not page.project.is_public:
         do_not_cache(response)  # whoever may see it, its page is never kept
     return response

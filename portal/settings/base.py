@@ -100,6 +100,13 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # Pages in an app's jinja2/ folder; see portal/jinja.py.
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {"environment": "portal.jinja.environment"},
+    },
 ]
 
 DATABASES = {

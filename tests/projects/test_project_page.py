@@ -391,3 +391,24 @@ def test_project_page_in_spanish(client, full_project):
     html = response.content.decode()
     assert '<html lang="es"' in html
     assert 'href="/es/projects/"' in html
+
+
+def test_what_people_typed_is_escaped_everywhere_on_the_page(client, territory):
+    """The page's content is a Jinja2 template (portal/jinja.py): every value
+    the owner or a sponsor typed must come out escaped, as in Django's."""
+    attack = '<script>alert("x")</script>'
+    project = ProjectFactory(
+        title=attack,
+        summary=attack,
+        story=attack,
+        risk_reason=attack,
+        endorsement_note=attack,
+    )
+    TeamMemberFactory(project=project, name=attack, role=attack, experience=attack)
+    BudgetLineFactory(project=project, label=attack)
+    MilestoneFactory(project=project, title=attack)
+    ProjectUpdateFactory(project=project, title=attack, body=attack)
+    DocumentFactory(project=project, original_name=attack + ".pdf", is_public=True)
+    html = client.get(project.get_absolute_url()).content.decode()
+    assert "<script>" not in html
+    assert html.count("&lt;script&gt;") >= 10
