@@ -12,10 +12,13 @@ so two workflows may wait for each other but never in a circle:
 - pledging by an investor with a 12-month limit locks the investor's row
   first (`_lock_investor`), so two pledges cannot both fit in what is left;
 - pledging, expiring, cancelling and closing start with the offering
-  (`_lock_offering`), then the pledge;
+  (`_lock_offering`), then the pledge; expiring first has the provider
+  cancel the pledge's open payments with no lock held (a network call never
+  waits inside expiry's locks), then re-checks the payments under the
+  pledge's lock;
 - paying starts with the pledge, then its payment (`lock_payment`, used by
-  the Stripe sync; bank lines lock the pledge, then the payment), then
-  `pledge_mark_paid` re-takes both in the same order;
+  the Stripe sync, start and cancel; bank lines lock the pledge, then the
+  payment), then `pledge_mark_paid` re-takes both in the same order;
 - matching (`pledges_allocate_matching`) and refunds (`refund_pledge`) lock
   every pool they touch in one statement ordered by pk, after the pledge and
   payment, and the project row last (`project_add_funding`,
@@ -386,22 +389,82 @@ def _release(
     return pledge
 
 
+#: Payments a provider may still take money on: not decided yet, waiting for 3-D Secure,
+#: or declined (a declined card intent takes another card).
+_OPEN_PAYMENT_STATUSES = (
+    Payment.Status.CREATED,
+    Payment.Status.REQUIRES_ACTION,
+    Payment.Status.FAILED,
+)
+
+
 def pledges_expire_due(*, now: datetime.datetime | None = None) -> int:
-    """Expire unpaid pledges past their time and release their capacity."""
+    """Expire unpaid pledges past their time and release their capacity; returns how
+    many expired.
+
+    A pledge's open payments are cancelled at their provider first, so nobody can be
+    charged for an expired pledge: a card intent is cancelled. Those calls go over the
+    network, so they are made with no row lock held, and the pledge is expired
+    afterwards in its own transaction, under the offering's and the pledge's locks (the
+    lock order at the top), after checking that nothing changed meanwhile. A payment
+    that has succeeded or is processing wins over the clock: the pledge stays pending
+    (the webhook marks it paid). A provider that fails or a busy offering does not stop
+    the others: the pledge stays pending and the next run tries again."""
+    from .payments import PaymentError, PaymentNotCancellable
+
     now = now or timezone.now()
     count = 0
     for pledge_id in Pledge.objects.filter(
         status=Pledge.Status.PENDING, expires_at__lte=now
     ).values_list("pk", flat=True)[:1000]:
-        with transaction.atomic():
-            pledge = Pledge.objects.get(pk=pledge_id)
-            # A payment that already succeeded wins over the clock.
-            if pledge.payments.filter(status=Payment.Status.SUCCEEDED).exists():
-                continue
-            released = _release(pledge, Pledge.Status.EXPIRED, only_from=(Pledge.Status.PENDING,))
-            if released.status == Pledge.Status.EXPIRED:
+        try:
+            cancelled = _payments_cancel_open(pledge_id)
+            if _pledge_expire_unless_changed(pledge_id, cancelled):
                 count += 1
+        except PaymentNotCancellable as refusal:
+            logger.info("pledge %s not expired, its payment goes ahead: %s", pledge_id, refusal)
+        except PaymentError as error:
+            logger.warning(
+                "pledge %s not expired, its payment could not be cancelled (next run retries): %s",
+                pledge_id,
+                error,
+            )
+        except OfferingBusy:
+            logger.info("pledge %s not expired: its offering is busy (next run retries)", pledge_id)
     return count
+
+
+def _payments_cancel_open(pledge_id: int) -> frozenset[tuple]:
+    """Have each provider cancel the pledge's open payments; returns the (pk, status,
+    provider reference) each one has afterwards. Call with no transaction open: the
+    providers call out over the network. Raises PaymentNotCancellable when the money of
+    one is taken or on its way, PaymentError when a provider fails."""
+    from .payments import provider_for
+
+    after = []
+    open_payments = Payment.objects.filter(pledge_id=pledge_id, status__in=_OPEN_PAYMENT_STATUSES)
+    for payment in open_payments.order_by("pk"):
+        payment = provider_for(payment.provider).cancel(payment=payment)
+        after.append((payment.pk, payment.status, payment.provider_reference))
+    return frozenset(after)
+
+
+def _pledge_expire_unless_changed(pledge_id: int, cancelled: frozenset[tuple]) -> bool:
+    """Expire a pending pledge whose open payments are exactly those `cancelled` left
+    as they are; True if it expired. A payment that succeeded, or one started or
+    changed since (its intent created meanwhile), keeps the pledge pending: paying takes
+    the pledge's lock too, so under it what the payments say holds."""
+    with transaction.atomic():
+        offering_id = Pledge.objects.values_list("offering_id", flat=True).get(pk=pledge_id)
+        _lock_offering(offering_id)
+        pledge = Pledge.objects.select_for_update().get(pk=pledge_id)
+        payments = list(pledge.payments.values_list("pk", "status", "provider_reference"))
+        if any(status == Payment.Status.SUCCEEDED for _pk, status, _ref in payments):
+            return False
+        if not {row for row in payments if row[1] in _OPEN_PAYMENT_STATUSES} <= cancelled:
+            return False
+        released = _release(pledge, Pledge.Status.EXPIRED, only_from=(Pledge.Status.PENDING,))
+        return released.status == Pledge.Status.EXPIRED
 
 
 def pledges_lock(pledges) -> list[int]:

@@ -113,6 +113,10 @@ def returns_fix_missing() -> int:
 
 @shared_task(name="finance.tasks.pledges_expire", autoretry_for=TRANSIENT, max_retries=3)
 def pledges_expire() -> int:
+    """Expire unpaid pledges past their time, cancelling their card intents first; returns
+    how many expired. A pledge whose intent Stripe could not cancel stays pending and is
+    tried again on the next run (logged), so one failure never stops the others; only
+    database hiccups retry the whole task."""
     from .services import pledges_expire_due
 
     return pledges_expire_due()

@@ -1,6 +1,6 @@
 """Payment providers, looked up by name."""
 
-from .base import PaymentError, PaymentProvider
+from .base import PaymentError, PaymentNotCancellable, PaymentProvider
 
 _providers: dict[str, PaymentProvider] = {}
 _builtins_loaded = False
@@ -22,4 +22,10 @@ def provider_for(name: str) -> PaymentProvider:
         raise PaymentError(f"unknown payment provider {name!r}") from None
 
 
-__all__ = ["PaymentError", "PaymentProvider", "provider_for", "register_provider"]
+__all__ = [
+    "PaymentError",
+    "PaymentNotCancellable",
+    "PaymentProvider",
+    "provider_for",
+    "register_provider",
+]

@@ -15,6 +15,12 @@ class PaymentError(FinanceError):
         self.user_message = user_message
 
 
+class PaymentNotCancellable(PaymentError):
+    """The provider has taken the money, or is taking it (a card payment that succeeded or
+    is processing), so the payment cannot be cancelled: the payment wins, and whatever
+    wanted it cancelled must not end the pledge for want of it."""
+
+
 class PaymentProvider:
     #: Short stable name, stored on each Payment ("stripe", "bank_transfer", ...).
     name: str = ""
@@ -54,3 +60,29 @@ class PaymentProvider:
         reference; raises PaymentError when the provider refuses, with a
         `user_message` safe to show."""
         raise NotImplementedError
+
+    def cancel(self, *, payment):
+        """Make sure the provider takes no money for `payment` from now on; return the Payment.
+
+        Called when the payment's pledge expires unpaid
+        (finance.services.pledges_expire_due), before the pledge is expired and with no
+        row lock held, since it may wait on the network; what it learns it records in its
+        own short transaction. When it returns, the provider will not capture money for
+        this payment: a card intent is cancelled at the provider, so the payer can no
+        longer confirm it, and the Payment is CANCELLED. It is idempotent: a payment
+        already cancelled, here or at the provider, counts as cancelled, and the
+        provider's call carries an idempotency key built from the payment id.
+
+        Raises PaymentNotCancellable when the provider says the money is already taken or
+        on its way (a card payment that succeeded or is processing); what it read is then
+        applied as `sync` would apply it, so a success marks the pledge paid (or, if the
+        pledge had already ended, is refunded by finance.services.pledge_mark_paid).
+        Raises PaymentError when the provider cannot be reached or refuses for another
+        reason; nothing is recorded then, and the caller tries again later.
+
+        This default suits providers to whom the payer pushes the money (bank transfer,
+        remittance) and the test providers: there is nothing at the provider to cancel,
+        so it returns the payment as it is; money that arrives anyway is a late payment
+        (a statement line flagged for review). A provider that pulls the money, such as a
+        card, must override it."""
+        return payment

@@ -22,7 +22,7 @@ from finance.offerings import Payment, Pledge
 from portal.models import AuditEntry
 
 from . import register_provider
-from .base import PaymentError, PaymentProvider
+from .base import PaymentError, PaymentNotCancellable, PaymentProvider
 
 logger = logging.getLogger(__name__)
 
@@ -147,6 +147,14 @@ def _failure_message(intent) -> str:
     return GENERIC_FAILURE
 
 
+#: The audit entry's reason for what `StripeProvider.cancel` found, by the intent's status.
+CANCEL_REASONS = {
+    "canceled": "cancelled so that no money can be taken for an ended pledge",
+    "succeeded": "not cancelled: the card payment had already succeeded",
+    "processing": "not cancelled: the card payment is processing",
+}
+
+
 #: Metadata ``puente_kind`` of an intent that repays a loan (finance.webhooks routes on it).
 LOAN_REPAYMENT_KIND = "loan_repayment"
 
@@ -231,6 +239,11 @@ class StripeProvider(PaymentProvider):
             options={"idempotency_key": f"loan-card-payment-{card_payment.pk}-intent"},
         )
 
+    def _cancel_intent(self, intent_id: str, *, idempotency_key: str):
+        return stripe_client().v1.payment_intents.cancel(
+            intent_id, options={"idempotency_key": idempotency_key}
+        )
+
     def _create_refund(self, *, intent_id: str, amount_minor: int, idempotency_key: str):
         return stripe_client().v1.refunds.create(
             params={"payment_intent": intent_id, "amount": amount_minor},
@@ -246,7 +259,9 @@ class StripeProvider(PaymentProvider):
         stripe.js using the stored client secret. A second call (page reload,
         double click) returns the same Payment without calling Stripe; if the
         first call died between creating the row and the intent, the retry
-        reuses the idempotency key and so finds the same intent."""
+        reuses the idempotency key and so finds the same intent. A pledge that
+        ended while its intent was being created gets the intent cancelled and
+        refuses, so no client secret is handed out for it."""
         with transaction.atomic():
             locked = Pledge.objects.select_for_update().get(pk=pledge.pk)
             payment = (
@@ -282,12 +297,30 @@ class StripeProvider(PaymentProvider):
         except stripe.StripeError as error:
             logger.warning("stripe intent for pledge %s failed: %s", locked.pk, error)
             raise _as_payment_error(error, "create intent") from error
+        from finance.services import lock_payment
+
         with transaction.atomic():
-            payment = Payment.objects.select_for_update().get(pk=payment.pk)
+            # The pledge first, then the payment (the lock order of finance/services.py).
+            # Under the pledge's lock the expiry either saw this intent, and cancels it, or
+            # has expired the pledge already, and the intent is cancelled here.
+            payment = lock_payment(payment)
+            payable = Pledge.objects.filter(
+                pk=payment.pledge_id, status=Pledge.Status.PENDING
+            ).exists()
             if not payment.provider_reference:
                 payment.provider_reference = intent.id
                 payment.client_secret = intent.client_secret
                 payment.save(update_fields=["provider_reference", "client_secret", "updated_at"])
+        if not payable:
+            try:
+                self.cancel(payment=payment)
+            except PaymentError as error:
+                # Nobody has its client secret, so nobody can confirm it meanwhile.
+                logger.warning("stripe intent of ended pledge %s left open: %s", locked.pk, error)
+            raise PaymentError(
+                f"pledge {locked.pk} ended while its intent was created",
+                user_message=str(MESSAGES["not_payable"]),
+            )
         return payment
 
     def sync(self, *, payment):
@@ -316,7 +349,7 @@ class StripeProvider(PaymentProvider):
             self._apply(payment, intent)
         return payment
 
-    def _apply(self, payment: Payment, intent) -> None:
+    def _apply(self, payment: Payment, intent, *, reason: str = "") -> None:
         amount = _field(intent, "amount")
         currency = str(_field(intent, "currency", "")).upper()
         if intent.id != payment.provider_reference or (amount, currency) != (
@@ -340,9 +373,11 @@ class StripeProvider(PaymentProvider):
         elif status == "requires_action":
             # 3-D Secure: confirmCardPayment on the page shows the bank's check.
             payment.status = Payment.Status.REQUIRES_ACTION
-        elif status == "canceled" or (
-            status == "requires_payment_method" and _field(intent, "last_payment_error")
-        ):
+        elif status == "canceled":
+            # Final: a cancelled intent takes no card any more.
+            payment.status = Payment.Status.CANCELLED
+            payment.failure_message = _failure_message(intent)
+        elif status == "requires_payment_method" and _field(intent, "last_payment_error"):
             # After a decline the same intent accepts another card: the page
             # shows the message and the card form again.
             payment.status = Payment.Status.FAILED
@@ -359,12 +394,70 @@ class StripeProvider(PaymentProvider):
                 obj=payment,
                 from_state=before,
                 to_state=payment.status,
+                reason=reason,
                 data={"intent": intent.id, "intent_status": status},
             )
         if payment.status == Payment.Status.SUCCEEDED:
             from finance.services import pledge_mark_paid
 
             pledge_mark_paid(payment=payment)
+
+    def cancel(self, *, payment):
+        """Cancel the payment's PaymentIntent, so the investor can no longer be charged for it.
+
+        The call to Stripe is made with no row lock held, under an idempotency key naming
+        the payment; its answer is applied (as `sync` applies a read) in a short
+        transaction afterwards. Applying a read made before taking the lock is safe here,
+        because only final states are applied: canceled and succeeded never change again.
+        An intent that was already cancelled counts as cancelled. Stripe refuses to cancel
+        an intent that succeeded or is processing: then the intent is re-read, a success
+        is recorded (the pledge is paid, or refunded if it had already ended) and
+        PaymentNotCancellable is raised. A payment without an intent yet has nothing to
+        cancel: `start` re-checks the pledge under its lock before it hands one out.
+        Raises StripeUnavailable when Stripe cannot answer now, PaymentError when it
+        refuses for another reason."""
+        if payment.status == Payment.Status.CANCELLED:
+            return payment
+        if payment.status == Payment.Status.SUCCEEDED:
+            raise PaymentNotCancellable(f"payment {payment.pk} has succeeded")
+        if not payment.provider_reference:
+            return payment
+        intent_id = payment.provider_reference
+        try:
+            intent = self._cancel_intent(intent_id, idempotency_key=f"payment-{payment.pk}-cancel")
+        except stripe.InvalidRequestError as refusal:
+            # Stripe's answer for an intent no longer cancellable (succeeded, processing or
+            # cancelled before); what the intent is now decides.
+            intent = self._intent_after_refused_cancel(intent_id, refusal)
+        except stripe.StripeError as error:
+            logger.warning("stripe cancel of %s failed: %s", intent_id, error)
+            raise _as_payment_error(error, "cancel intent") from error
+        status = _field(intent, "status")
+        if status not in ("canceled", "succeeded", "processing"):
+            raise PaymentError(f"payment {payment.pk}: intent {intent_id} is {status} after cancel")
+        from finance.services import lock_payment
+
+        with transaction.atomic():
+            set_lock_timeout()
+            payment = lock_payment(payment)
+            if payment.status != Payment.Status.SUCCEEDED:
+                self._apply(payment, intent, reason=CANCEL_REASONS[status])
+        if status != "canceled":
+            raise PaymentNotCancellable(f"payment {payment.pk}: intent {intent_id} is {status}")
+        return payment
+
+    def _intent_after_refused_cancel(self, intent_id: str, refusal: stripe.StripeError):
+        """The intent, re-read after Stripe refused to cancel it, when the refusal is
+        explained by its state; raises PaymentError otherwise."""
+        try:
+            intent = self._retrieve_intent(intent_id)
+        except stripe.StripeError as error:
+            logger.warning("stripe retrieve %s failed: %s", intent_id, error)
+            raise _as_payment_error(error, "retrieve intent") from error
+        if _field(intent, "status") in ("canceled", "succeeded", "processing"):
+            return intent
+        logger.warning("stripe refused to cancel %s: %s", intent_id, refusal)
+        raise _as_payment_error(refusal, "cancel intent") from refusal
 
     # --- Loan repayments by card (finance.returns_services) ----------------------------------
 
