@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal import jinja
 from portal.permissions import Role, governments_of
-from portal.prepared import Prepared
+from portal.prepared import PreparedLists
 from portal.registry import (
     DashboardPanel,
     MenuEntry,
@@ -49,33 +49,31 @@ def government_matching(request):
     return {"pools": pools}
 
 
-# The project page runs these on every view: written as SQL once (see
+# The project page reads these on every view, in one statement (see
 # portal/prepared.py).
-_PROJECT_OFFERINGS = Prepared(
-    lambda project_id: (
+_PROJECT_OFFERINGS = PreparedLists(
+    int,
+    offerings=lambda project_id: (
         Offering.objects.filter(project_id=project_id)
         .exclude(status=Offering.Status.DRAFT)
         .order_by("closes_at", "pk")
     ),
-    int,
-)
-_PROJECT_POOLS = Prepared(
-    lambda project_id: (
+    pools=lambda project_id: (
         MatchingPool.objects.filter(offering__project_id=project_id)
         .exclude(offering__status=Offering.Status.DRAFT)
         .annotate(sponsor_name=F("sponsor__name"))
         .order_by("pk")
     ),
-    int,
 )
 
 
 def project_offerings(request, project) -> str:
-    offerings = _PROJECT_OFFERINGS(project.pk)
+    found = _PROJECT_OFFERINGS(project.pk)
+    offerings = found["offerings"]
     if not offerings:
         return ""
     pools_of: dict[int, list[MatchingPool]] = {offering.pk: [] for offering in offerings}
-    for pool in _PROJECT_POOLS(project.pk):
+    for pool in found["pools"]:
         pools_of[pool.offering_id].append(pool)
     for offering in offerings:
         offering.pools = pools_of[offering.pk]

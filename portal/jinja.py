@@ -34,19 +34,13 @@ def url(name: str, *args) -> str:
     return reverse(name, args=args)
 
 
-def partial(request, template_name: str, **context) -> str:
-    """A template of the Django engine, rendered here: the partials other
-    pages include ({% include %}) stay written once."""
-    return render_to_string(template_name, context, request)
-
-
 def environment(**options) -> Environment:
     # A name the template does not know is an error, not an empty string.
     options["undefined"] = StrictUndefined
     options.pop("autoescape", None)
     env = Environment(autoescape=True, extensions=["jinja2.ext.i18n"], **options)
     env.install_gettext_callables(gettext, ngettext, newstyle=False)
-    env.globals.update(url=url, static=static, fragments=render_fragments, partial=partial)
+    env.globals.update(url=url, static=static, fragments=render_fragments)
     env.filters.update(
         date=defaultfilters.date,
         floatformat=defaultfilters.floatformat,
