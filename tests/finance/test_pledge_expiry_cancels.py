@@ -23,7 +23,7 @@ from portal.models import AuditEntry
 from tests.conftest import requires_postgres
 
 from .conftest import deliver, make_card_pledge, make_open_offering, stripe_event
-from .test_stripe import THREE_D_SECURE_CARD, pay_with
+from .test_stripe import pay_with, three_d_secure_card
 
 CARD_DUE_MINOR = 10150  # 100.00 USD plus the 1.5 % card fee
 
@@ -42,24 +42,6 @@ def intent_status(intent_id: str) -> str:
 
 def reserved(offering: Offering) -> Decimal:
     return Offering.objects.get(pk=offering.pk).reserved
-
-
-def three_d_secure_card() -> str:
-    return (
-        stripe_client()
-        .v1.payment_methods.create(
-            params={
-                "type": "card",
-                "card": {
-                    "number": THREE_D_SECURE_CARD,
-                    "exp_month": 12,
-                    "exp_year": 2030,
-                    "cvc": "123",
-                },
-            }
-        )
-        .id
-    )
 
 
 @pytest.fixture

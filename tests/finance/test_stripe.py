@@ -24,6 +24,12 @@ URLS = "tests.finance.urls_for_webhook_tests"
 THREE_D_SECURE_CARD = "4000002500003155"
 
 
+def three_d_secure_card() -> str:
+    """A payment method at localstripe whose payments wait for the bank's check."""
+    card = {"number": THREE_D_SECURE_CARD, "exp_month": 12, "exp_year": 2030, "cvc": "123"}
+    return stripe_client().v1.payment_methods.create(params={"type": "card", "card": card}).id
+
+
 def pay_with(intent_id: str, payment_method: str):
     """Confirm the intent with a card, as stripe.js does from the pledge page.
 
@@ -151,19 +157,7 @@ def test_declined_card_fails_the_payment_and_leaves_the_pledge_pending(
 def test_three_d_secure_card_waits_for_the_bank_then_pays(localstripe, card_pledge):
     provider = StripeProvider()
     payment = provider.start(pledge=card_pledge)
-    method = stripe_client().v1.payment_methods.create(
-        params={
-            "type": "card",
-            "card": {
-                "number": THREE_D_SECURE_CARD,
-                "exp_month": 12,
-                "exp_year": 2030,
-                "cvc": "123",
-            },
-        }
-    )
-
-    assert pay_with(payment.provider_reference, method.id).status == "requires_action"
+    assert pay_with(payment.provider_reference, three_d_secure_card()).status == "requires_action"
     payment = provider.sync(payment=payment)
     assert payment.status == Payment.Status.REQUIRES_ACTION
     assert Pledge.objects.get(pk=card_pledge.pk).status == Pledge.Status.PENDING
