@@ -116,9 +116,12 @@ class PreparedLists:
     field of its model, so nothing is deferred, plus the queryset's
     annotations, and each value goes through its field's to_python() (dates,
     decimals, booleans). Models with JSON fields are refused: their values
-    would arrive already decoded."""
+    would arrive already decoded. A values() queryset gives its dicts as
+    JSON decodes them: strings, ints, Decimals for numbers with a fraction,
+    booleans and None."""
 
     def __init__(self, *kinds: type, **builds: Callable[..., QuerySet]):
+        self._builds = builds
         self._lists = {
             name: Prepared(lambda *values, build=build: _all_columns(build(*values)), *kinds)
             for name, build in builds.items()
@@ -131,11 +134,14 @@ class PreparedLists:
         selects, params, slots, shapes = [], [], [], {}
         for name, prepared in self._lists.items():
             compiled = prepared._compile(using)
-            columns = [*compiled.queryset.query.values_select, *compiled.queryset.query.annotations]
+            query = compiled.queryset.query
+            columns = [*query.values_select, *query.annotation_select]
             selects.append(_json_array(vendor, compiled.sql, columns))
             slots += [(len(params) + position, argument) for position, argument in compiled.slots]
             params += compiled.params
-            shapes[name] = (compiled.queryset.model, columns)
+            # Model rows, or (no model) the values() dicts as they are.
+            values = self._builds[name](*prepared._placeholders)._fields is not None
+            shapes[name] = (None if values else query.model, columns)
         sql = "SELECT " + ", ".join(selects)
         return sql, tuple(params), tuple(slots), shapes
 
@@ -158,6 +164,8 @@ class PreparedLists:
 
 
 def _all_columns(queryset: QuerySet) -> QuerySet:
+    if queryset._fields is not None:
+        return queryset  # a values() list: its rows come back as dicts
     fields = queryset.model._meta.concrete_fields
     if any(field.get_internal_type() == "JSONField" for field in fields):
         raise ImproperlyConfigured(f"{queryset.model.__name__} has a JSON field.")
@@ -177,11 +185,14 @@ def _json_array(vendor: str, sql: str, columns: list[str]) -> str:
 
 
 def _instances(using: str, model, columns: list[str], text) -> list:
+    items = json.loads(text, parse_float=Decimal) if isinstance(text, str) else text
+    if model is None:
+        return items
     fields = {field.attname: field for field in model._meta.concrete_fields}
     names = [name for name in columns if name in fields]
     extra = [name for name in columns if name not in fields]
     objects = []
-    for item in json.loads(text, parse_float=Decimal) if isinstance(text, str) else text:
+    for item in items:
         values = []
         for name in names:
             field, value = fields[name], item[name]

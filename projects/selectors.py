@@ -133,19 +133,24 @@ def _images_of(renditions, image_ids: set[int]) -> dict:
     """The images of `renditions` (each loaded with its image), by id, with
     their renditions attached. An image without any rendition yet, on its
     first showing, is loaded on its own."""
-    images: dict = {}
-    for rendition in renditions:
-        image = images.get(rendition.image_id)
-        if image is None:
-            image = images[rendition.image_id] = rendition.image
-            image.prefetched_renditions = []
-        rendition.image = image
-        image.prefetched_renditions.append(rendition)
+    renditions = list(renditions)
+    images = {rendition.image_id: rendition.image for rendition in renditions}
     missing = image_ids - images.keys()
     if missing:
-        for image in get_image_model().objects.filter(pk__in=missing):
-            image.prefetched_renditions = []
-            images[image.pk] = image
+        images.update(
+            (image.pk, image) for image in get_image_model().objects.filter(pk__in=missing)
+        )
+    return _with_renditions(images, renditions)
+
+
+def _with_renditions(images: dict, renditions) -> dict:
+    """`images` (by id), each with its own renditions attached."""
+    for image in images.values():
+        image.prefetched_renditions = []
+    for rendition in renditions:
+        image = images[rendition.image_id]
+        rendition.image = image
+        image.prefetched_renditions.append(rendition)
     return images
 
 
@@ -240,14 +245,15 @@ class ImpactTotal:
     value: Decimal
 
 
-def impact_totals(projects: QuerySet | Project) -> list[ImpactTotal]:
-    """Sum of each indicator over the verified reports of these projects (or
-    of one project): standard indicators first, in their usual order, then
-    custom ones."""
-    if isinstance(projects, Project):
-        rows = _IMPACT_OF_PROJECT(projects.pk)
-    else:
-        rows = _impact_sums(Q(report__project__in=projects.values("pk")))
+def impact_totals(projects: QuerySet) -> list[ImpactTotal]:
+    """Sum of each indicator over the verified reports of these projects:
+    standard indicators first, in their usual order, then custom ones. (The
+    project page reads its own with its lists.)"""
+    return _impact_from_rows(_impact_sums(Q(report__project__in=projects.values("pk"))))
+
+
+def _impact_from_rows(rows) -> list[ImpactTotal]:
+    """ImpactTotals from rows of indicator, label and total."""
     standard = {
         key: (position, label, unit)
         for position, (key, label, unit) in enumerate(STANDARD_IMPACT_INDICATORS)
@@ -261,7 +267,7 @@ def impact_totals(projects: QuerySet | Project) -> list[ImpactTotal]:
         else:
             label, unit = row["label"] or key.removeprefix("custom:"), ""
         previous = totals.get(key)
-        value = row["total"] + (previous.value if previous else 0)
+        value = Decimal(row["total"]) + (previous.value if previous else 0)
         totals[key] = ImpactTotal(key=key, label=label, unit=unit, value=value)
     return sorted(
         totals.values(),
@@ -276,11 +282,6 @@ def _impact_sums(of_projects: Q) -> QuerySet:
         .annotate(total=Sum("value"))
         .order_by()
     )
-
-
-_IMPACT_OF_PROJECT = Prepared(
-    lambda project_id: _impact_sums(Q(report__project_id=project_id)), int
-)
 
 
 @dataclass
@@ -312,6 +313,13 @@ class ProjectPage:
     extra: dict = field(default_factory=dict)
 
 
+def _page_images(project_id: int, field: str) -> Q:
+    """`field` names one of the project's images: its cover or a photo's."""
+    return Q(
+        **{f"{field}__in": ProjectPhoto.objects.filter(project_id=project_id).values("image_id")}
+    ) | Q(**{f"{field}__in": Project.objects.filter(pk=project_id).values("cover_image_id")})
+
+
 # The lists the project page shows, each in its model's order, in one statement.
 _PAGE_LISTS = PreparedLists(
     int,
@@ -323,19 +331,13 @@ _PAGE_LISTS = PreparedLists(
     updates=lambda project_id: ProjectUpdate.objects.filter(project_id=project_id).annotate(
         author_name=F("author__full_name")
     )[:LATEST_UPDATES],
-)
-# The renditions of the cover and the photos, each with its image.
-_PAGE_RENDITIONS = Prepared(
-    lambda project_id: (
-        _rendition_model()
-        .objects.filter(
-            Q(image_id__in=ProjectPhoto.objects.filter(project_id=project_id).values("image_id"))
-            | Q(image_id__in=Project.objects.filter(pk=project_id).values("cover_image_id")),
-            filter_spec__in=[COVER_IMAGE_SPEC, PHOTO_IMAGE_SPEC],
-        )
-        .select_related("image")
+    # The cover and the photos, and their renditions for the page.
+    images=lambda project_id: get_image_model().objects.filter(_page_images(project_id, "pk")),
+    renditions=lambda project_id: _rendition_model().objects.filter(
+        _page_images(project_id, "image_id"),
+        filter_spec__in=[COVER_IMAGE_SPEC, PHOTO_IMAGE_SPEC],
     ),
-    int,
+    impact=lambda project_id: _impact_sums(Q(report__project_id=project_id)),
 )
 # The organization is only needed to decide who may see an unpublished
 # project; can_view_unpublished() loads it then.
@@ -390,10 +392,7 @@ def project_for_page(slug: str, *, user) -> ProjectPage:
 
     lists = _PAGE_LISTS(project.pk)
     photos = lists["photos"]
-    images = _images_of(
-        _PAGE_RENDITIONS(project.pk),
-        {project.cover_image_id, *(photo.image_id for photo in photos)} - {None},
-    )
+    images = _with_renditions({image.pk: image for image in lists["images"]}, lists["renditions"])
     for photo in photos:
         photo.rendition = _rendition(images.get(photo.image_id), PHOTO_FILTER)
     # An identity document is never public (a database constraint says so);
@@ -421,7 +420,7 @@ def project_for_page(slug: str, *, user) -> ProjectPage:
         budget_total=sum((line.amount for line in budget_lines), Decimal("0")),
         updates=lists["updates"],
         milestones=milestones,
-        impact=impact_totals(project),
+        impact=_impact_from_rows(lists["impact"]),
         sdgs=[(n, str(sdg_names[n])) for n in project.sdgs or [] if n in sdg_names],
         breadcrumbs=_breadcrumbs(project.territory),
         risk_label=str(risk_label),

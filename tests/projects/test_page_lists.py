@@ -83,3 +83,33 @@ def test_models_with_json_fields_are_refused():
     lists = PreparedLists(int, entries=lambda pk: AuditEntry.objects.filter(pk=pk))
     with pytest.raises(ImproperlyConfigured, match="JSON"):
         lists(1)
+
+
+def test_images_renditions_and_impact_come_with_the_lists(project):
+    from tests.projects.factories import (
+        ImageFactory,
+        ImpactReportFactory,
+        ImpactValueFactory,
+        ProjectPhotoFactory,
+    )
+
+    cover = ImageFactory()
+    project.cover_image = cover
+    project.save(update_fields=["cover_image"])
+    photo = ProjectPhotoFactory(project=project)
+    unrelated = ImageFactory()
+    rendition = cover.get_rendition("fill-1200x500|format-webp")
+    unrelated.get_rendition("fill-1200x500|format-webp")
+    for value in ("2.50", "1"):
+        report = ImpactReportFactory(project=project)
+        ImpactValueFactory(report=report, indicator="jobs_created", value=Decimal(value))
+    ImpactValueFactory(
+        report=ImpactReportFactory(project=project, verified_at=None),
+        indicator="jobs_created",
+        value=Decimal("100"),
+    )
+    lists = _PAGE_LISTS(project.pk)
+    assert {image.pk for image in lists["images"]} == {cover.pk, photo.image_id}
+    assert [r.pk for r in lists["renditions"]] == [rendition.pk]
+    (row,) = lists["impact"]
+    assert row["indicator"] == "jobs_created" and Decimal(row["total"]) == Decimal("3.5")
