@@ -15,9 +15,11 @@ from tests.factories import TerritoryFactory
 pytestmark = pytest.mark.django_db
 
 PLACE_WITH_PARENT = Prepared(
-    lambda slug: Territory.objects.select_related("parent")
-    .filter(slug=slug)
-    .annotate(children_count=Count("children")),
+    lambda slug: (
+        Territory.objects.select_related("parent")
+        .filter(slug=slug)
+        .annotate(children_count=Count("children"))
+    ),
     str,
 )
 ENTRIES = Prepared(

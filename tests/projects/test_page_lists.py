@@ -24,8 +24,7 @@ pytestmark = pytest.mark.django_db
 
 def _values(objects) -> list[tuple]:
     return [
-        tuple(getattr(obj, field.attname) for field in obj._meta.concrete_fields)
-        for obj in objects
+        tuple(getattr(obj, field.attname) for field in obj._meta.concrete_fields) for obj in objects
     ]
 
 
