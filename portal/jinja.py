@@ -18,7 +18,6 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.template import defaultfilters
 from django.template.loader import render_to_string
-from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import translation
 from django.utils.safestring import SafeString, mark_safe
@@ -68,7 +67,7 @@ def environment(**options) -> Environment:
     options.pop("autoescape", None)
     env = Environment(autoescape=True, extensions=["jinja2.ext.i18n"], **options)
     env.install_gettext_callables(translate, translation.ngettext, newstyle=False)
-    env.globals.update(url=url, static=static, fragments=render_fragments)
+    env.globals.update(url=url, fragments=render_fragments)
     env.filters.update(
         date=defaultfilters.date,
         floatformat=defaultfilters.floatformat,
