@@ -24,7 +24,7 @@ from . import services
 from .exceptions import FinanceError
 from .forms import RevenueSharePaymentForm
 from .money import Money
-from .offerings import Instrument, MatchingPool, Offering
+from .offerings import Instrument, MatchingPool, Offering, Pledge
 from .returns import BondIssue, CouponRun, Repayment, RevenueReport
 
 
@@ -128,12 +128,16 @@ def register_money_viewsets():
 
 def _close_pending_message(offering: Offering) -> str:
     """Why an offering asked to close is still open, and until when."""
-    now = timezone.now()
-    full = offering.hard_cap is not None and services.paid_total(offering) >= offering.hard_cap
-    if now < offering.closes_at and not full:
+    if not services.closing_due(offering, timezone.now()):
         return _(
             "Not closed: it closes on %(date)s, or as soon as paid pledges fill its hard cap."
         ) % {"date": date_format(timezone.localtime(offering.closes_at), "DATETIME_FORMAT")}
+    if offering.pledges.filter(status=Pledge.Status.PENDING).exists():
+        return _(
+            "Not closed yet: the card payment of a pending pledge could not be stopped (the "
+            "payment service did not answer, or is processing it). Closing is tried again "
+            "automatically every 15 minutes."
+        )
     return _(
         "Not closed yet: investors may cancel paid pledges until %(date)s (their reflection "
         "period). It closes automatically then."

@@ -12,10 +12,11 @@ so two workflows may wait for each other but never in a circle:
 - pledging by an investor with a 12-month limit locks the investor's row
   first (`_lock_investor`), so two pledges cannot both fit in what is left;
 - pledging, expiring, cancelling and closing start with the offering
-  (`_lock_offering`), then the pledge; expiring first has the provider
-  cancel the pledge's open payments with no lock held (a network call never
-  waits inside expiry's locks), then re-checks the payments under the
-  pledge's lock;
+  (`_lock_offering`), then the pledge; expiring, cancelling a pending pledge
+  and closing first have the provider cancel the pending pledges' open
+  payments with no lock held (a network call never waits inside their
+  locks), then re-check the payments under the pledge's lock
+  (`_payments_stopped`);
 - paying starts with the pledge, then its payment (`lock_payment`, used by
   the Stripe sync, start and cancel; bank lines lock the pledge, then the
   payment), then `pledge_mark_paid` re-takes both in the same order;
@@ -74,6 +75,16 @@ logger = logging.getLogger(__name__)
 
 class PledgeRefused(FinanceError):
     """The pledge cannot be made; the message is safe to show."""
+
+
+class PaymentGoesAhead(PledgeRefused):
+    """The pledge's payment is being processed by its provider, so it cannot be
+    stopped and the pledge cannot be cancelled now."""
+
+
+class PaymentNotStopped(PledgeRefused):
+    """The provider could not be reached to stop the pledge's payment, so the pledge
+    was left as it was; trying again later may work."""
 
 
 class OfferingBusy(FinanceError):
@@ -458,13 +469,25 @@ def _pledge_expire_unless_changed(pledge_id: int, cancelled: frozenset[tuple]) -
         offering_id = Pledge.objects.values_list("offering_id", flat=True).get(pk=pledge_id)
         _lock_offering(offering_id)
         pledge = Pledge.objects.select_for_update().get(pk=pledge_id)
-        payments = list(pledge.payments.values_list("pk", "status", "provider_reference"))
-        if any(status == Payment.Status.SUCCEEDED for _pk, status, _ref in payments):
-            return False
-        if not {row for row in payments if row[1] in _OPEN_PAYMENT_STATUSES} <= cancelled:
+        if not _payments_stopped(pledge_id, cancelled):
             return False
         released = _release(pledge, Pledge.Status.EXPIRED, only_from=(Pledge.Status.PENDING,))
         return released.status == Pledge.Status.EXPIRED
+
+
+def _payments_stopped(pledge_id: int, cancelled: frozenset[tuple]) -> bool:
+    """Whether no payment of the pledge has succeeded and its open payments are exactly
+    those `_payments_cancel_open` left as they are (`cancelled`): none started or changed
+    since. Call under the pledge's lock: paying takes it too, so what it says holds until
+    the transaction ends."""
+    rows = list(
+        Payment.objects.filter(pledge_id=pledge_id).values_list(
+            "pk", "status", "provider_reference"
+        )
+    )
+    if any(status == Payment.Status.SUCCEEDED for _pk, status, _ref in rows):
+        return False
+    return {row for row in rows if row[1] in _OPEN_PAYMENT_STATUSES} <= cancelled
 
 
 def pledges_lock(pledges) -> list[int]:
@@ -967,14 +990,25 @@ def pledge_cancel(*, pledge: Pledge, by, to_wallet: bool = False) -> Pledge:
     """The investor cancels: pending pledges any time; paid ones without a
     reason during the reflection period, with a full refund (fee included).
 
-    The decision is taken on the pledge as it is under its lock (offering,
-    then pledge: the lock order at the top): a payment confirmed a moment
-    earlier makes this a refund, never a cancellation that keeps the money."""
+    A pending pledge's open payments are cancelled at their provider first, with
+    no lock held (`_stop_payments_before_cancel`), so nobody is charged for a
+    pledge they cancelled. The decision is then taken on the pledge as it is
+    under its lock (offering, then pledge: the lock order at the top): a payment
+    confirmed a moment earlier makes this a refund, never a cancellation that
+    keeps the money, and a payment started meanwhile makes it refuse ("try
+    again")."""
     if pledge.investor_id != by.pk:
         raise PledgeRefused(_("This is not your pledge."))
+    cancelled: frozenset[tuple] = frozenset()
+    if pledge.status == Pledge.Status.PENDING:
+        cancelled = _stop_payments_before_cancel(pledge.pk)
     with transaction.atomic():
         offering = _lock_offering(pledge.offering_id)
         pledge = Pledge.objects.select_for_update().get(pk=pledge.pk)
+        if pledge.status == Pledge.Status.PENDING and not _payments_stopped(pledge.pk, cancelled):
+            raise PledgeRefused(
+                _("Your pledge changed while it was being cancelled. Please try again.")
+            )
         was_paid = pledge.status == Pledge.Status.PAID
         if was_paid and not pledge.in_reflection_period():
             raise PledgeRefused(_("The reflection period of this pledge is over."))
@@ -990,6 +1024,37 @@ def pledge_cancel(*, pledge: Pledge, by, to_wallet: bool = False) -> Pledge:
         if was_paid:
             refund_pledge(pledge=pledge, to_wallet=to_wallet, reason="reflection period")
     return pledge
+
+
+def _stop_payments_before_cancel(pledge_id: int) -> frozenset[tuple]:
+    """Cancel a pending pledge's open payments at their providers for `pledge_cancel`;
+    returns what `_payments_cancel_open` returns. A payment that went through meanwhile
+    has been recorded by the provider (the pledge is paid now, and cancelling it is a
+    refund): that returns too. Raises PaymentGoesAhead for a payment still being
+    processed, PaymentNotStopped when a provider fails."""
+    from .payments import PaymentError, PaymentNotCancellable
+
+    try:
+        return _payments_cancel_open(pledge_id)
+    except PaymentNotCancellable:
+        if not Pledge.objects.filter(pk=pledge_id, status=Pledge.Status.PENDING).exists():
+            return frozenset()
+        raise PaymentGoesAhead(
+            _(
+                "Your payment is being processed, so your pledge cannot be cancelled now. "
+                "Please try again once the payment is confirmed."
+            )
+        ) from None
+    except PaymentError as error:
+        logger.warning(
+            "pledge %s not cancelled, its payment could not be stopped: %s", pledge_id, error
+        )
+        raise PaymentNotStopped(
+            _(
+                "We could not reach the payment service to stop your payment, so your pledge "
+                "was not cancelled. Please try again in a few minutes."
+            )
+        ) from error
 
 
 def wallet_payment_key(pledge: Pledge) -> str:
@@ -1128,23 +1193,31 @@ def offering_close(*, offering: Offering, now: datetime.datetime | None = None) 
     the target is judged again then); then matching funds still free top up
     the matches a cap cut short (`matching_top_up`) and escrow moves to the
     project payable, awaiting disbursement. Run it again later
-    (`offerings_close_due` does, from Celery beat)."""
+    (`offerings_close_due` does, from Celery beat).
+
+    The open payments of unpaid pledges are cancelled at their providers first,
+    with no lock held (`_stop_pending_payments`), as expiry does. A pledge whose
+    payment cannot be stopped (the provider did not answer, or is processing
+    it), or whose payment started meanwhile, stays pending, and so does the
+    offering, until a later run: its money may still come in and count."""
     now = now or timezone.now()
+    stopped = _stop_pending_payments(offering.pk, now)
     with transaction.atomic():
         locked = _lock_offering(offering.pk)
-        if locked.status != Offering.Status.OPEN:
-            return locked
-        full = locked.hard_cap is not None and paid_total(locked) >= locked.hard_cap
-        if now < locked.closes_at and not full:
+        if locked.status != Offering.Status.OPEN or not closing_due(locked, now):
             return locked
         pledges_lock(
             Pledge.objects.filter(
                 offering=locked, status__in=(Pledge.Status.PENDING, Pledge.Status.PAID)
             )
         )
+        waiting = False
         for pledge in Pledge.objects.filter(offering=locked, status=Pledge.Status.PENDING).order_by(
             "pk"
         ):
+            if not _payments_stopped(pledge.pk, stopped.get(pledge.pk, frozenset())):
+                waiting = True
+                continue
             _release(
                 pledge,
                 Pledge.Status.EXPIRED,
@@ -1152,6 +1225,8 @@ def offering_close(*, offering: Offering, now: datetime.datetime | None = None) 
                 only_from=(Pledge.Status.PENDING,),
             )
         locked.refresh_from_db()
+        if waiting:
+            return locked
         paid = paid_total(locked)
         succeeded = (
             paid >= locked.target or locked.funding_rule == Offering.FundingRule.KEEP_WHAT_YOU_RAISE
@@ -1194,6 +1269,52 @@ def offering_close(*, offering: Offering, now: datetime.datetime | None = None) 
     return locked
 
 
+def closing_due(offering: Offering, now: datetime.datetime) -> bool:
+    """Whether an offering is due to close: past its closing date, or with paid pledges
+    filling its hard cap."""
+    if now >= offering.closes_at:
+        return True
+    return offering.hard_cap is not None and paid_total(offering) >= offering.hard_cap
+
+
+def _stop_pending_payments(offering_id: int, now: datetime.datetime) -> dict[int, frozenset]:
+    """For an open offering due to close, cancel the open payments of its pending
+    pledges at their providers (`_payments_cancel_open`), with no lock held; returns
+    what each pledge's payments were left as, by pledge pk. A pledge whose payment cannot
+    be stopped is left out, and logged: `offering_close` then keeps it, and the offering,
+    open."""
+    from .payments import PaymentError, PaymentNotCancellable
+
+    offering = Offering.objects.get(pk=offering_id)
+    if offering.status != Offering.Status.OPEN or not closing_due(offering, now):
+        return {}
+    pledge_ids = (
+        Payment.objects.filter(
+            pledge__offering_id=offering_id,
+            pledge__status=Pledge.Status.PENDING,
+            status__in=_OPEN_PAYMENT_STATUSES,
+        )
+        .order_by("pledge_id")
+        .values_list("pledge_id", flat=True)
+        .distinct()
+    )
+    stopped = {}
+    for pledge_id in pledge_ids:
+        try:
+            stopped[pledge_id] = _payments_cancel_open(pledge_id)
+        except PaymentNotCancellable as refusal:
+            logger.info("offering %s: pledge %s goes ahead: %s", offering_id, pledge_id, refusal)
+        except PaymentError as error:
+            logger.warning(
+                "offering %s not closed: the payment of pledge %s could not be cancelled "
+                "(next run retries): %s",
+                offering_id,
+                pledge_id,
+                error,
+            )
+    return stopped
+
+
 def reflection_ends_at(offering: Offering) -> datetime.datetime | None:
     """When the last reflection period of the offering's paid pledges ends
     (None without paid pledges): a successful closing waits for it."""
@@ -1216,7 +1337,7 @@ def offerings_close_due(*, now: datetime.datetime | None = None) -> int:
     )
     closed, failures = 0, []
     for offering in candidates.only("pk", "closes_at", "hard_cap"):
-        if offering.closes_at > now and paid_total(offering) < offering.hard_cap:
+        if not closing_due(offering, now):
             continue
         try:
             result = offering_close(offering=offering, now=now)

@@ -163,6 +163,8 @@ def pledge_cancel(request, pk: int):
         )
     except services.OfferingBusy:
         return busy_response(request)
+    except services.PaymentGoesAhead as error:
+        messages.warning(request, str(error))
     except (services.PledgeRefused, PaymentError) as error:
         messages.error(request, getattr(error, "user_message", "") or str(error))
     else:

@@ -64,8 +64,9 @@ class PaymentProvider:
     def cancel(self, *, payment):
         """Make sure the provider takes no money for `payment` from now on; return the Payment.
 
-        Called when the payment's pledge expires unpaid
-        (finance.services.pledges_expire_due), before the pledge is expired and with no
+        Called before a pending pledge ends: when it expires unpaid
+        (finance.services.pledges_expire_due), when its investor cancels it
+        (`pledge_cancel`) and when its offering closes (`offering_close`); always with no
         row lock held, since it may wait on the network; what it learns it records in its
         own short transaction. When it returns, the provider will not capture money for
         this payment: a card intent is cancelled at the provider, so the payer can no

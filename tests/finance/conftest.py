@@ -12,10 +12,14 @@ import time
 from decimal import Decimal
 
 import pytest
+import stripe
 from django.conf import settings
 from django.utils import timezone
 
-from tests.factories import UserFactory
+from finance.offerings import Payment
+from finance.payments.stripe_provider import StripeProvider
+from tests.conftest import enable_totp
+from tests.factories import MembershipFactory, UserFactory
 
 WEBHOOK_URL = "/webhooks/stripe/"
 _event_ids = itertools.count(1)
@@ -100,3 +104,67 @@ def deliver(client, event: dict | str, *, secret: str | None = None, timestamp: 
     return client.post(
         WEBHOOK_URL, data=payload, content_type="application/json", HTTP_STRIPE_SIGNATURE=header
     )
+
+
+#: What a card pledge of 100.00 USD costs (`card_pledge`): the 1.5 % card fee on top.
+CARD_DUE_MINOR = 10150
+
+
+@pytest.fixture
+def processing_payment(card_pledge, monkeypatch):
+    """The card payment of `card_pledge`, which Stripe is processing: it refuses to cancel
+    it, and reading the intent says "processing"."""
+    payment = Payment.objects.create(
+        pledge=card_pledge,
+        provider="stripe",
+        provider_reference="pi_processing",
+        amount_minor=CARD_DUE_MINOR,
+        currency="USD",
+    )
+
+    def refuse(provider, intent_id, *, idempotency_key):
+        raise stripe.InvalidRequestError("This PaymentIntent's status is processing.", None)
+
+    def processing(provider, intent_id):
+        return stripe.PaymentIntent.construct_from(
+            {"id": intent_id, "amount": CARD_DUE_MINOR, "currency": "usd", "status": "processing"},
+            "sk_test",
+        )
+
+    monkeypatch.setattr(StripeProvider, "_cancel_intent", refuse)
+    monkeypatch.setattr(StripeProvider, "_retrieve_intent", processing)
+    return payment
+
+
+@pytest.fixture
+def cancel_calls(monkeypatch):
+    """Every cancel call made to Stripe, as (intent id, idempotency key); a test can make
+    the next calls for an intent fail by putting it in `failing`."""
+
+    class Calls(list):
+        def __init__(self):
+            super().__init__()
+            self.failing: set[str] = set()
+
+    calls = Calls()
+    cancel_intent = StripeProvider._cancel_intent
+
+    def recording_cancel(provider, intent_id, *, idempotency_key):
+        calls.append((intent_id, idempotency_key))
+        if intent_id in calls.failing:
+            raise stripe.APIConnectionError("Could not connect to Stripe (test)")
+        return cancel_intent(provider, intent_id, idempotency_key=idempotency_key)
+
+    monkeypatch.setattr(StripeProvider, "_cancel_intent", recording_cancel)
+    return calls
+
+
+@pytest.fixture
+def staff_pair(reviewer):
+    second = MembershipFactory(
+        organization=reviewer.memberships.get().organization, role="reviewer"
+    ).user
+    second.groups.add(*reviewer.groups.all())
+    for person in (reviewer, second):
+        enable_totp(person)
+    return reviewer, second

@@ -74,6 +74,15 @@ class SlowStripe:
             "sk_test",
         )
 
+    def cancel(self, intent_id: str):
+        """Stripe refuses to cancel an intent that has succeeded."""
+        self.pause()
+        raise stripe.InvalidRequestError(
+            "You cannot cancel this PaymentIntent because it has a status of succeeded.",
+            param=None,
+            code="payment_intent_unexpected_state",
+        )
+
     def refund(self, *, intent_id: str, amount_minor: int, idempotency_key: str):
         with self.lock:
             self.refunds.append(idempotency_key)
@@ -88,6 +97,9 @@ def slow_stripe(monkeypatch):
         StripeProvider, "_retrieve_intent", lambda provider, intent_id: fake.retrieve(intent_id)
     )
     monkeypatch.setattr(StripeProvider, "_create_refund", lambda provider, **kw: fake.refund(**kw))
+    monkeypatch.setattr(
+        StripeProvider, "_cancel_intent", lambda provider, intent_id, **kw: fake.cancel(intent_id)
+    )
     return fake
 
 

@@ -10,23 +10,12 @@ from django.utils import timezone
 
 from finance.offerings import Offering, Pledge
 from tests.conftest import enable_totp
-from tests.factories import MembershipFactory, UserFactory
+from tests.factories import UserFactory
 
 from .builders import make_offering, pay
 from .test_pledges import pledge
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff_pair(reviewer):
-    second = MembershipFactory(
-        organization=reviewer.memberships.get().organization, role="reviewer"
-    ).user
-    second.groups.add(*reviewer.groups.all())
-    for person in (reviewer, second):
-        enable_totp(person)
-    return reviewer, second
 
 
 def test_open_close_and_disburse_with_two_different_staff(client, staff_pair):
