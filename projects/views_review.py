@@ -50,6 +50,7 @@ from .vetting import (
     SECTORS,
     STANDARD_IMPACT_INDICATORS,
 )
+from .views_owner import STEPS
 
 QUEUE_URL_NAME = "project_review:index"
 QUEUE_RESULTS_URL_NAME = "project_review:index_results"
@@ -544,6 +545,31 @@ class ProjectReviewView(ReviewerRequiredMixin, WagtailAdminTemplateMixin, View):
         )
         return context
 
+    #: What each action of a project's audit trail means, for the reviewer reading it.
+    ACTION_LABELS = {
+        "project.create": _("Created"),
+        "project.demo_seed": _("Created as demo data"),
+        "project.submit": _("Submitted for vetting"),
+        "project.review_saved": _("Review saved"),
+        "project.request_changes": _("Changes requested"),
+        "project.approval": _("Approved by a reviewer"),
+        "project.publish": _("Published"),
+        "project.reject": _("Rejected"),
+        "project.endorsement": _("Endorsed by a local government"),
+        "project.photo": _("Photo added"),
+        "project.document": _("Document added"),
+        "project.document_deleted": _("Document deleted"),
+    }
+
+    def action_label(self, action: str) -> str:
+        """The action in words; an edit names the step of the form (an unknown code is
+        shown as it is)."""
+        if action.startswith("project.edit."):
+            step = dict(STEPS).get(action.removeprefix("project.edit."))
+            if step is not None:
+                return _("Edited: %(step)s") % {"step": step}
+        return self.ACTION_LABELS.get(action, action)
+
     def audit_entries(self) -> list[AuditEntry]:
         entries = list(
             AuditEntry.objects.filter(
@@ -554,6 +580,7 @@ class ProjectReviewView(ReviewerRequiredMixin, WagtailAdminTemplateMixin, View):
         )
         labels = dict(Project.Status.choices)
         for entry in entries:
+            entry.action_label = self.action_label(entry.action)
             entry.from_label = labels.get(entry.from_state, entry.from_state)
             entry.to_label = labels.get(entry.to_state, entry.to_state)
         return entries

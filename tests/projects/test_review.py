@@ -410,9 +410,17 @@ def test_every_transition_is_in_the_audit_trail(client, reviewer, submitted, ent
         ("project.reject", reviewer.pk, "submitted", "rejected", "Disputed land."),
     ]
     page = client.get(review_page(submitted)).content.decode()
-    for action in ("project.submit", "project.request_changes", "project.reject"):
-        assert action in page
-    assert "Disputed land." in page and "More quotes." in page
+    trail = page[page.index('id="audit-trail"') : page.index("</table>", page.index("audit-trail"))]
+    # Each action in words, its code kept in the cell's title.
+    for action, label in (
+        ("project.submit", "Submitted for vetting"),
+        ("project.request_changes", "Changes requested"),
+        ("project.reject", "Rejected"),
+    ):
+        assert f'<td title="{action}">{label}</td>' in trail
+    assert "Disputed land." in trail and "More quotes." in trail
+    page = client.get(review_page(submitted), HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert '<td title="project.request_changes">Cambios solicitados</td>' in page
 
 
 def test_changes_since_submission_are_shown_field_by_field(client, reviewer, submitted):
