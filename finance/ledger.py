@@ -36,6 +36,7 @@ from django.utils.translation import gettext_lazy as _
 
 from finance.exceptions import CurrencyMismatch, FinanceError, MoneyError
 from finance.money import Money
+from portal.prepared import Prepared
 
 #: Rows per INSERT and ids per ``IN (...)`` in bulk work; the backend may lower it (SQLite
 #: allows 999 parameters per statement).
@@ -158,10 +159,12 @@ class Account(models.Model):
         if not wanted:
             return []
         lookups = [cls._lookup(spec["kind"], spec["key"], spec["currency"]) for spec in wanted]
-        found = {
-            (account.kind, account.key, account.currency): account
-            for account in cls.objects.filter(reduce(or_, (Q(**lookup) for lookup in lookups)))
-        }
+        values = [lookup[name] for lookup in lookups for name in ("kind", "key", "currency")]
+        if len(lookups) <= len(_ACCOUNTS_MATCHING):
+            rows = _ACCOUNTS_MATCHING[len(lookups) - 1](*values)
+        else:
+            rows = _accounts_matching(*values)
+        found = {(account.kind, account.key, account.currency): account for account in rows}
         accounts = []
         for spec, lookup in zip(wanted, lookups, strict=True):
             account = found.get((lookup["kind"], lookup["key"], lookup["currency"]))
@@ -198,6 +201,21 @@ class Account(models.Model):
         if user is not None and account.user_id != user.pk:
             raise LedgerError(f"{account} belongs to user {account.user_id}, not {user.pk}")
         return account
+
+
+def _accounts_matching(*values: str) -> models.QuerySet:
+    """The accounts matching any of the (kind, key, currency) triples given one after another."""
+    triples = (values[index : index + 3] for index in range(0, len(values), 3))
+    return Account.objects.filter(
+        reduce(or_, (Q(kind=kind, key=key, currency=currency) for kind, key, currency in triples))
+    )
+
+
+# Every payment looks up its two or three accounts: for up to four, the query
+# is written once per process (portal/prepared.py).
+_ACCOUNTS_MATCHING = tuple(
+    Prepared(_accounts_matching, *(str,) * (3 * count)) for count in range(1, 5)
+)
 
 
 class Transaction(models.Model):
@@ -397,6 +415,8 @@ def _lock_spent_accounts(account_ids: set[int], batch_size: int) -> list[Account
     caller's possibly stale instance. SQLite has no row locks but lets one writer at a time
     commit, so the same check cannot pass twice there either.
     """
+    if len(account_ids) == 1:
+        return _SPENT_ACCOUNT_LOCKED(*account_ids)  # most postings spend from one account
     locked: list[Account] = []
     for ids in _batched(sorted(account_ids), batch_size):
         locked.extend(
@@ -405,6 +425,12 @@ def _lock_spent_accounts(account_ids: set[int], batch_size: int) -> list[Account
             .order_by("pk")
         )
     return locked
+
+
+_SPENT_ACCOUNT_LOCKED = Prepared(
+    lambda pk: Account.objects.select_for_update(no_key=True).filter(pk=pk, allow_negative=False),
+    int,
+)
 
 
 def _refuse_overdraft(locked: list[Account], changes: dict[int, int], batch_size: int) -> None:
@@ -430,6 +456,15 @@ def _batch_size(batch_size: int) -> int:
     # the limit (999), PostgreSQL has none worth worrying about below 65,535.
     limit = connection.features.max_query_params
     return max(1, min(batch_size, limit)) if limit else batch_size
+
+
+# Every posting looks its key up first: the query is written once per process.
+_TRANSACTION_WITH_KEY = Prepared(lambda key: Transaction.objects.filter(idempotency_key=key), str)
+
+
+def _posted_under(idempotency_key: str) -> Transaction | None:
+    found = _TRANSACTION_WITH_KEY(idempotency_key)  # at most one: the key is unique
+    return found[0] if found else None
 
 
 def post_transaction(
@@ -462,7 +497,7 @@ def post_transaction(
 
     # Replays (a webhook delivered twice, a retried task) are the common case: answer them
     # without taking any lock.
-    existing = Transaction.objects.filter(idempotency_key=idempotency_key).first()
+    existing = _posted_under(idempotency_key)
     if existing is not None:
         _check_replay(existing, kind=kind, reverses_id=reverses_id, legs=leg_keys)
         return existing
@@ -476,7 +511,7 @@ def post_transaction(
                 # While we waited for the locks, a concurrent post of this very key may have
                 # committed; it spent the money, so checking the balance first would refuse a
                 # replay that should succeed.
-                existing = Transaction.objects.filter(idempotency_key=idempotency_key).first()
+                existing = _posted_under(idempotency_key)
                 if existing is not None:
                     _check_replay(existing, kind=kind, reverses_id=reverses_id, legs=leg_keys)
                     return existing
@@ -502,7 +537,7 @@ def post_transaction(
                 for account, money, minor in checked
             )
     except IntegrityError:
-        existing = Transaction.objects.filter(idempotency_key=idempotency_key).first()
+        existing = _posted_under(idempotency_key)
         if existing is not None:
             _check_replay(existing, kind=kind, reverses_id=reverses_id, legs=leg_keys)
             return existing

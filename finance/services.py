@@ -45,6 +45,7 @@ from collections.abc import Hashable, Iterator, Mapping, Sequence
 from decimal import ROUND_DOWN, Decimal
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
 from django.db.models import F, Max, Q, Sum
@@ -53,6 +54,7 @@ from django.utils.translation import gettext_lazy as _
 from stdnum.iso11649 import format as rf_format
 
 from portal.models import AuditEntry
+from portal.prepared import Prepared
 from projects.caching import pages_changed
 
 from .exceptions import FinanceError
@@ -198,17 +200,41 @@ def _refuse_past_limit(investor, limit: Decimal, amount: Decimal, currency: str)
         )
 
 
+# The fixed-shape reads every pledge and every payment runs, written as SQL
+# once per process (portal/prepared.py): building these querysets and writing
+# their SQL cost the ORM more than the database spends answering them.
+_INVESTOR_LOCKED = Prepared(
+    lambda pk: (
+        get_user_model().objects.select_for_update(no_key=True).filter(pk=pk).values_list("pk")
+    ),
+    int,
+)
+_OFFERING = Prepared(lambda pk: Offering.objects.filter(pk=pk), int)
+_OFFERING_LOCKED = Prepared(
+    lambda pk: Offering.objects.select_for_update(no_key=True).filter(pk=pk), int
+)
+_PLEDGE_MADE_WITH = Prepared(
+    lambda investor_id, key: Pledge.objects.filter(investor_id=investor_id, idempotency_key=key),
+    int,
+    str,
+)
+_PLEDGE_LOCKED = Prepared(
+    lambda pk: Pledge.objects.select_for_update().filter(pk=pk).values_list("pk"), int
+)
+# `of` keeps the joined offering unlocked (see pledge_mark_paid).
+_PLEDGE_LOCKED_WITH_OFFERING = Prepared(
+    lambda pk: (
+        Pledge.objects.select_for_update(of=("self",)).select_related("offering").filter(pk=pk)
+    ),
+    int,
+)
+_PAYMENT_LOCKED = Prepared(lambda pk: Payment.objects.select_for_update().filter(pk=pk), int)
+
+
 def _lock_investor(investor) -> None:
     """Serialize one investor's pledges that count against a limit. FOR NO KEY
     UPDATE: it does not block rows that merely refer to the investor."""
-    from django.contrib.auth import get_user_model
-
-    list(
-        get_user_model()
-        .objects.select_for_update(no_key=True)
-        .filter(pk=investor.pk)
-        .values_list("pk")
-    )
+    _INVESTOR_LOCKED(investor.pk)
 
 
 def _lock_offering(offering_id: int) -> Offering:
@@ -221,12 +247,12 @@ def _lock_offering(offering_id: int) -> Offering:
     the KEY SHARE lock that inserting a pledge (a foreign key to the
     offering) takes, so `pledge_create` can write its pledge row before it
     queues for the offering."""
-    queryset = Offering.objects.all()
+    read = _OFFERING
     if settings.PUENTE_PLEDGE_LOCKING:
         set_lock_timeout()
-        queryset = queryset.select_for_update(no_key=True)
+        read = _OFFERING_LOCKED
     try:
-        return queryset.get(pk=offering_id)
+        return read.get(offering_id)
     except OperationalError as error:
         if getattr(getattr(error, "__cause__", None), "sqlstate", None) == "55P03" or (
             "lock" in str(error).lower()
@@ -347,10 +373,9 @@ def pledge_create(
 
 
 def _pledge_made_with(investor, idempotency_key: str) -> Pledge | None:
-    try:
-        return Pledge.objects.get(investor=investor, idempotency_key=idempotency_key)
-    except Pledge.DoesNotExist:
-        return None
+    # At most one: (investor, idempotency_key) is unique.
+    found = _PLEDGE_MADE_WITH(investor.pk, idempotency_key)
+    return found[0] if found else None
 
 
 def bank_reference_for(pledge: Pledge) -> str:
@@ -480,8 +505,8 @@ def pledges_lock(pledges) -> list[int]:
 def lock_payment(payment: Payment) -> Payment:
     """Lock a payment for an update, its pledge first (see the lock order at
     the top). Call inside a transaction; returns the payment as stored."""
-    list(Pledge.objects.select_for_update().filter(pk=payment.pledge_id).values_list("pk"))
-    return Payment.objects.select_for_update().get(pk=payment.pk)
+    _PLEDGE_LOCKED(payment.pledge_id)
+    return _PAYMENT_LOCKED.get(payment.pk)
 
 
 #: The pledges paid inside a `matching_batch()` block, waiting to be matched together.
@@ -546,12 +571,8 @@ def pledge_mark_paid(*, payment: Payment) -> Pledge:
         # `of` keeps the joined offering unlocked: a bare select_related under
         # FOR UPDATE locked it too, after the payment, the reverse of what
         # pledge_cancel does, and the two deadlocked.
-        pledge = (
-            Pledge.objects.select_for_update(of=("self",))
-            .select_related("offering")
-            .get(pk=payment.pledge_id)
-        )
-        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        pledge = _PLEDGE_LOCKED_WITH_OFFERING.get(payment.pledge_id)
+        payment = _PAYMENT_LOCKED.get(payment.pk)
         offering = pledge.offering
         currency = pledge.currency
         gross = Money.from_minor(payment.amount_minor, currency)
@@ -649,6 +670,18 @@ def match_amounts(
     return [part.amount for part in allocate(Money(left, currency), wanted)]
 
 
+def _pools_locked(offering_ids):
+    return (
+        MatchingPool.objects.select_for_update()
+        .filter(offering__in=offering_ids)
+        .select_related("sponsor")
+        .order_by("pk")
+    )
+
+
+_POOLS_LOCKED = Prepared(lambda offering_id: _pools_locked([offering_id]), int)
+
+
 def pledges_allocate_matching(*, pledges: Sequence[Pledge]) -> dict[int, Decimal]:
     """Allocate sponsors' matches to paid pledges, all in one go; returns the
     total matched per pledge pk.
@@ -663,12 +696,11 @@ def pledges_allocate_matching(*, pledges: Sequence[Pledge]) -> dict[int, Decimal
     matched = {pledge.pk: Decimal("0") for pledge in pledges}
     if not pledges:
         return matched
-    pools = list(
-        MatchingPool.objects.select_for_update()
-        .filter(offering__in={pledge.offering_id for pledge in pledges})
-        .select_related("sponsor")
-        .order_by("pk")
-    )
+    offering_ids = {pledge.offering_id for pledge in pledges}
+    if len(offering_ids) == 1:
+        pools = _POOLS_LOCKED(*offering_ids)  # a payment: the query every one runs
+    else:
+        pools = list(_pools_locked(offering_ids))
     if not pools:
         return matched
     done = set(
