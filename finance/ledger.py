@@ -32,6 +32,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, models
 from django.db.models import Q, Sum
 from django.db.transaction import atomic
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from finance.exceptions import CurrencyMismatch, FinanceError, MoneyError
@@ -485,11 +486,13 @@ def post_transaction(
     Posting the same key again returns the first transaction without writing anything; the
     same key with different legs (or kind, or reversed transaction) raises
     :class:`IdempotencyConflict`. Concurrent posts of one key end with one transaction: the
-    loser's INSERT fails on the unique key inside a savepoint and it returns the winner's.
+    loser's INSERT does nothing (ON CONFLICT DO NOTHING) and it returns the winner's.
 
     Raises :class:`InvalidPosting` (and its subclasses :class:`UnbalancedPosting`,
     :class:`LegCurrencyMismatch`), :class:`InsufficientFunds` when an account that may not go
     negative would, and :class:`AlreadyReversed` when ``reverses`` already has a reversal.
+    Inside a caller's transaction these are raised before anything is written, with the
+    accounts' locks held until that transaction ends.
     """
     checked = _validated_legs(legs)
     leg_keys = _leg_keys(checked)
@@ -502,49 +505,107 @@ def post_transaction(
         _check_replay(existing, kind=kind, reverses_id=reverses_id, legs=leg_keys)
         return existing
 
-    changes = _net_changes(checked)
+    posting = {
+        "idempotency_key": idempotency_key,
+        "kind": kind,
+        "memo": memo,
+        "reverses": reverses,
+        "created_by": created_by,
+    }
+    if connection.in_atomic_block:
+        # Inside the caller's transaction (a payment, a refund) no savepoint is needed,
+        # which saves two statements a posting: the checks raise before anything is written,
+        # and a key taken by a concurrent posting does not fail the INSERT.
+        return _post(posting, checked, leg_keys)
+    with atomic():
+        return _post(posting, checked, leg_keys)
+
+
+def _post(posting: dict, checked: list[tuple[Account, Money, int]], leg_keys) -> Transaction:
+    idempotency_key = posting["idempotency_key"]
+    reverses_id = posting["reverses"].pk if posting["reverses"] is not None else None
     size = _batch_size(DEFAULT_BATCH_SIZE)
-    try:
-        with atomic():
-            locked = _lock_spent_accounts(_spent_accounts(checked), size)
-            if locked:
-                # While we waited for the locks, a concurrent post of this very key may have
-                # committed; it spent the money, so checking the balance first would refuse a
-                # replay that should succeed.
-                existing = _posted_under(idempotency_key)
-                if existing is not None:
-                    _check_replay(existing, kind=kind, reverses_id=reverses_id, legs=leg_keys)
-                    return existing
-                # Likewise a concurrent reversal of the same transaction under another key:
-                # report that, not the funds it took back.
-                if (
-                    reverses_id is not None
-                    and Transaction.objects.filter(reverses_id=reverses_id).exists()
-                ):
-                    raise AlreadyReversed(f"transaction {reverses_id} has already been reversed")
-            _refuse_overdraft(locked, changes, size)
-            posted = Transaction.objects.create(
-                idempotency_key=idempotency_key,
-                kind=kind,
-                memo=memo,
-                reverses=reverses,
-                created_by=created_by,
-            )
-            Leg.objects.bulk_create(
-                Leg(
-                    transaction=posted, account=account, amount_minor=minor, currency=money.currency
-                )
-                for account, money, minor in checked
-            )
-    except IntegrityError:
+    locked = _lock_spent_accounts(_spent_accounts(checked), size)
+    if locked:
+        # While we waited for the locks, a concurrent post of this very key may have
+        # committed; it spent the money, so checking the balance first would refuse a
+        # replay that should succeed.
         existing = _posted_under(idempotency_key)
         if existing is not None:
-            _check_replay(existing, kind=kind, reverses_id=reverses_id, legs=leg_keys)
+            _check_replay(existing, kind=posting["kind"], reverses_id=reverses_id, legs=leg_keys)
             return existing
+        # Likewise a concurrent reversal of the same transaction under another key:
+        # report that, not the funds it took back.
         if reverses_id is not None and Transaction.objects.filter(reverses_id=reverses_id).exists():
-            raise AlreadyReversed(f"transaction {reverses_id} has already been reversed") from None
-        raise
-    return posted
+            raise AlreadyReversed(f"transaction {reverses_id} has already been reversed")
+    _refuse_overdraft(locked, _net_changes(checked), size)
+    # Should a write fail, the enclosing transaction is marked for rollback, so a caller
+    # that carried on would be told at its next query.
+    with atomic(savepoint=False):
+        posted = _insert_transaction(posting)
+        if posted is not None:
+            _insert_legs(posted, checked, size)
+    if posted is not None:
+        return posted
+    # The key, or the reversal of the same transaction, was taken by a concurrent posting
+    # that committed while our INSERT waited for it.
+    existing = _posted_under(idempotency_key)
+    if existing is not None:
+        _check_replay(existing, kind=posting["kind"], reverses_id=reverses_id, legs=leg_keys)
+        return existing
+    if reverses_id is not None and Transaction.objects.filter(reverses_id=reverses_id).exists():
+        raise AlreadyReversed(f"transaction {reverses_id} has already been reversed")
+    raise IntegrityError(f"transaction {idempotency_key!r} was not inserted")
+
+
+def _insert_transaction(posting: dict) -> Transaction | None:
+    """INSERT the transaction row, or nothing if its idempotency key or the transaction it
+    reverses is taken (None then). Written as SQL: ON CONFLICT DO NOTHING, which the ORM
+    cannot combine with returning the new id, spares the savepoint that catching the
+    unique violation needs."""
+    transaction = Transaction(**posting, created_at=timezone.now())
+    fields = [
+        Transaction._meta.get_field(name)
+        for name in ("idempotency_key", "kind", "memo", "created_at", "reverses", "created_by")
+    ]
+    quote = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(Transaction._meta.db_table)} "  # noqa: S608 - names from model metadata
+        f"({', '.join(quote(field.column) for field in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))}) "
+        f"ON CONFLICT DO NOTHING RETURNING {quote(Transaction._meta.pk.column)}"
+    )
+    params = [
+        field.get_db_prep_save(getattr(transaction, field.attname), connection) for field in fields
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    transaction.pk = row[0]
+    transaction._state.adding = False
+    transaction._state.db = connection.alias
+    return transaction
+
+
+def _insert_legs(posted: Transaction, checked: list[tuple[Account, Money, int]], size: int):
+    quote = connection.ops.quote_name
+    columns = ", ".join(
+        quote(Leg._meta.get_field(name).column)
+        for name in ("transaction", "account", "amount_minor", "currency")
+    )
+    with connection.cursor() as cursor:
+        for batch in _batched(checked, max(1, size // 4)):
+            values = ", ".join(["(%s, %s, %s, %s)"] * len(batch))
+            cursor.execute(
+                f"INSERT INTO {quote(Leg._meta.db_table)} ({columns}) VALUES {values}",  # noqa: S608
+                [
+                    value
+                    for account, money, minor in batch
+                    for value in (posted.pk, account.pk, minor, money.currency)
+                ],
+            )
 
 
 def reverse_transaction(
