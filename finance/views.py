@@ -49,7 +49,7 @@ def _open_offering(pk: int) -> Offering:
     only the offering's own row (the pledge pages show nothing of the project)."""
     found = _OPEN_OFFERING(pk)
     if not found:
-        raise Http404("No offering matches the given query.")
+        raise Http404("No Offering matches the given query.")
     return found[0]
 
 
