@@ -202,19 +202,22 @@ def _refuse_past_limit(investor, limit: Decimal, amount: Decimal, currency: str)
 
 # The fixed-shape reads every pledge and every payment runs, written as SQL
 # once per process (portal/prepared.py): building these querysets and writing
-# their SQL cost the ORM more than the database spends answering them.
+# their SQL cost the ORM more than the database spends answering them. Those
+# that read one row clear the model's ordering, as get() did.
 _INVESTOR_LOCKED = Prepared(
     lambda pk: (
         get_user_model().objects.select_for_update(no_key=True).filter(pk=pk).values_list("pk")
     ),
     int,
 )
-_OFFERING = Prepared(lambda pk: Offering.objects.filter(pk=pk), int)
+_OFFERING = Prepared(lambda pk: Offering.objects.filter(pk=pk).order_by(), int)
 _OFFERING_LOCKED = Prepared(
-    lambda pk: Offering.objects.select_for_update(no_key=True).filter(pk=pk), int
+    lambda pk: Offering.objects.select_for_update(no_key=True).filter(pk=pk).order_by(), int
 )
 _PLEDGE_MADE_WITH = Prepared(
-    lambda investor_id, key: Pledge.objects.filter(investor_id=investor_id, idempotency_key=key),
+    lambda investor_id, key: Pledge.objects.filter(
+        investor_id=investor_id, idempotency_key=key
+    ).order_by(),
     int,
     str,
 )
@@ -224,11 +227,16 @@ _PLEDGE_LOCKED = Prepared(
 # `of` keeps the joined offering unlocked (see pledge_mark_paid).
 _PLEDGE_LOCKED_WITH_OFFERING = Prepared(
     lambda pk: (
-        Pledge.objects.select_for_update(of=("self",)).select_related("offering").filter(pk=pk)
+        Pledge.objects.select_for_update(of=("self",))
+        .select_related("offering")
+        .filter(pk=pk)
+        .order_by()
     ),
     int,
 )
-_PAYMENT_LOCKED = Prepared(lambda pk: Payment.objects.select_for_update().filter(pk=pk), int)
+_PAYMENT_LOCKED = Prepared(
+    lambda pk: Payment.objects.select_for_update().filter(pk=pk).order_by(), int
+)
 
 
 def _lock_investor(investor) -> None:

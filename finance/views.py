@@ -36,8 +36,11 @@ def busy_response(request) -> HttpResponse:
 
 # Written as SQL once per process (portal/prepared.py): every pledge reads it.
 _OPEN_OFFERING = Prepared(
-    lambda pk: Offering.objects.exclude(status=Offering.Status.DRAFT).filter(
-        Q(project__isnull=True) | Q(project__status__in=Project.PUBLIC_STATUSES), pk=pk
+    lambda pk: (
+        Offering.objects.exclude(status=Offering.Status.DRAFT)
+        .filter(Q(project__isnull=True) | Q(project__status__in=Project.PUBLIC_STATUSES), pk=pk)
+        # One row: no ORDER BY, as get_object_or_404() wrote it.
+        .order_by()
     ),
     int,
 )
