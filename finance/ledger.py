@@ -32,10 +32,12 @@ from django.conf import settings
 from django.db import IntegrityError, connection, models
 from django.db.models import Q, Sum
 from django.db.transaction import atomic
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from finance.exceptions import CurrencyMismatch, FinanceError, MoneyError
 from finance.money import Money
+from portal.prepared import Prepared
 
 #: Rows per INSERT and ids per ``IN (...)`` in bulk work; the backend may lower it (SQLite
 #: allows 999 parameters per statement).
@@ -158,10 +160,12 @@ class Account(models.Model):
         if not wanted:
             return []
         lookups = [cls._lookup(spec["kind"], spec["key"], spec["currency"]) for spec in wanted]
-        found = {
-            (account.kind, account.key, account.currency): account
-            for account in cls.objects.filter(reduce(or_, (Q(**lookup) for lookup in lookups)))
-        }
+        values = [lookup[name] for lookup in lookups for name in ("kind", "key", "currency")]
+        if len(lookups) <= len(_ACCOUNTS_MATCHING):
+            rows = _ACCOUNTS_MATCHING[len(lookups) - 1](*values)
+        else:
+            rows = _accounts_matching(*values)
+        found = {(account.kind, account.key, account.currency): account for account in rows}
         accounts = []
         for spec, lookup in zip(wanted, lookups, strict=True):
             account = found.get((lookup["kind"], lookup["key"], lookup["currency"]))
@@ -198,6 +202,21 @@ class Account(models.Model):
         if user is not None and account.user_id != user.pk:
             raise LedgerError(f"{account} belongs to user {account.user_id}, not {user.pk}")
         return account
+
+
+def _accounts_matching(*values: str) -> models.QuerySet:
+    """The accounts matching any of the (kind, key, currency) triples given one after another."""
+    triples = (values[index : index + 3] for index in range(0, len(values), 3))
+    return Account.objects.filter(
+        reduce(or_, (Q(kind=kind, key=key, currency=currency) for kind, key, currency in triples))
+    )
+
+
+# Every payment looks up its two or three accounts: for up to four, the query
+# is written once per process (portal/prepared.py).
+_ACCOUNTS_MATCHING = tuple(
+    Prepared(_accounts_matching, *(str,) * (3 * count)) for count in range(1, 5)
+)
 
 
 class Transaction(models.Model):
@@ -397,6 +416,8 @@ def _lock_spent_accounts(account_ids: set[int], batch_size: int) -> list[Account
     caller's possibly stale instance. SQLite has no row locks but lets one writer at a time
     commit, so the same check cannot pass twice there either.
     """
+    if len(account_ids) == 1:
+        return _SPENT_ACCOUNT_LOCKED(*account_ids)  # most postings spend from one account
     locked: list[Account] = []
     for ids in _batched(sorted(account_ids), batch_size):
         locked.extend(
@@ -405,6 +426,12 @@ def _lock_spent_accounts(account_ids: set[int], batch_size: int) -> list[Account
             .order_by("pk")
         )
     return locked
+
+
+_SPENT_ACCOUNT_LOCKED = Prepared(
+    lambda pk: Account.objects.select_for_update(no_key=True).filter(pk=pk, allow_negative=False),
+    int,
+)
 
 
 def _refuse_overdraft(locked: list[Account], changes: dict[int, int], batch_size: int) -> None:
@@ -432,6 +459,15 @@ def _batch_size(batch_size: int) -> int:
     return max(1, min(batch_size, limit)) if limit else batch_size
 
 
+# Every posting looks its key up first: the query is written once per process.
+_TRANSACTION_WITH_KEY = Prepared(lambda key: Transaction.objects.filter(idempotency_key=key), str)
+
+
+def _posted_under(idempotency_key: str) -> Transaction | None:
+    found = _TRANSACTION_WITH_KEY(idempotency_key)  # at most one: the key is unique
+    return found[0] if found else None
+
+
 def post_transaction(
     *,
     idempotency_key: str,
@@ -450,11 +486,13 @@ def post_transaction(
     Posting the same key again returns the first transaction without writing anything; the
     same key with different legs (or kind, or reversed transaction) raises
     :class:`IdempotencyConflict`. Concurrent posts of one key end with one transaction: the
-    loser's INSERT fails on the unique key inside a savepoint and it returns the winner's.
+    loser's INSERT does nothing (ON CONFLICT DO NOTHING) and it returns the winner's.
 
     Raises :class:`InvalidPosting` (and its subclasses :class:`UnbalancedPosting`,
     :class:`LegCurrencyMismatch`), :class:`InsufficientFunds` when an account that may not go
     negative would, and :class:`AlreadyReversed` when ``reverses`` already has a reversal.
+    Inside a caller's transaction these are raised before anything is written, with the
+    accounts' locks held until that transaction ends.
     """
     checked = _validated_legs(legs)
     leg_keys = _leg_keys(checked)
@@ -462,54 +500,112 @@ def post_transaction(
 
     # Replays (a webhook delivered twice, a retried task) are the common case: answer them
     # without taking any lock.
-    existing = Transaction.objects.filter(idempotency_key=idempotency_key).first()
+    existing = _posted_under(idempotency_key)
     if existing is not None:
         _check_replay(existing, kind=kind, reverses_id=reverses_id, legs=leg_keys)
         return existing
 
-    changes = _net_changes(checked)
+    posting = {
+        "idempotency_key": idempotency_key,
+        "kind": kind,
+        "memo": memo,
+        "reverses": reverses,
+        "created_by": created_by,
+    }
+    if connection.in_atomic_block:
+        # Inside the caller's transaction (a payment, a refund) no savepoint is needed,
+        # which saves two statements a posting: the checks raise before anything is written,
+        # and a key taken by a concurrent posting does not fail the INSERT.
+        return _post(posting, checked, leg_keys)
+    with atomic():
+        return _post(posting, checked, leg_keys)
+
+
+def _post(posting: dict, checked: list[tuple[Account, Money, int]], leg_keys) -> Transaction:
+    idempotency_key = posting["idempotency_key"]
+    reverses_id = posting["reverses"].pk if posting["reverses"] is not None else None
     size = _batch_size(DEFAULT_BATCH_SIZE)
-    try:
-        with atomic():
-            locked = _lock_spent_accounts(_spent_accounts(checked), size)
-            if locked:
-                # While we waited for the locks, a concurrent post of this very key may have
-                # committed; it spent the money, so checking the balance first would refuse a
-                # replay that should succeed.
-                existing = Transaction.objects.filter(idempotency_key=idempotency_key).first()
-                if existing is not None:
-                    _check_replay(existing, kind=kind, reverses_id=reverses_id, legs=leg_keys)
-                    return existing
-                # Likewise a concurrent reversal of the same transaction under another key:
-                # report that, not the funds it took back.
-                if (
-                    reverses_id is not None
-                    and Transaction.objects.filter(reverses_id=reverses_id).exists()
-                ):
-                    raise AlreadyReversed(f"transaction {reverses_id} has already been reversed")
-            _refuse_overdraft(locked, changes, size)
-            posted = Transaction.objects.create(
-                idempotency_key=idempotency_key,
-                kind=kind,
-                memo=memo,
-                reverses=reverses,
-                created_by=created_by,
-            )
-            Leg.objects.bulk_create(
-                Leg(
-                    transaction=posted, account=account, amount_minor=minor, currency=money.currency
-                )
-                for account, money, minor in checked
-            )
-    except IntegrityError:
-        existing = Transaction.objects.filter(idempotency_key=idempotency_key).first()
+    locked = _lock_spent_accounts(_spent_accounts(checked), size)
+    if locked:
+        # While we waited for the locks, a concurrent post of this very key may have
+        # committed; it spent the money, so checking the balance first would refuse a
+        # replay that should succeed.
+        existing = _posted_under(idempotency_key)
         if existing is not None:
-            _check_replay(existing, kind=kind, reverses_id=reverses_id, legs=leg_keys)
+            _check_replay(existing, kind=posting["kind"], reverses_id=reverses_id, legs=leg_keys)
             return existing
+        # Likewise a concurrent reversal of the same transaction under another key:
+        # report that, not the funds it took back.
         if reverses_id is not None and Transaction.objects.filter(reverses_id=reverses_id).exists():
-            raise AlreadyReversed(f"transaction {reverses_id} has already been reversed") from None
-        raise
-    return posted
+            raise AlreadyReversed(f"transaction {reverses_id} has already been reversed")
+    _refuse_overdraft(locked, _net_changes(checked), size)
+    # Should a write fail, the enclosing transaction is marked for rollback, so a caller
+    # that carried on would be told at its next query.
+    with atomic(savepoint=False):
+        posted = _insert_transaction(posting)
+        if posted is not None:
+            _insert_legs(posted, checked, size)
+    if posted is not None:
+        return posted
+    # The key, or the reversal of the same transaction, was taken by a concurrent posting
+    # that committed while our INSERT waited for it.
+    existing = _posted_under(idempotency_key)
+    if existing is not None:
+        _check_replay(existing, kind=posting["kind"], reverses_id=reverses_id, legs=leg_keys)
+        return existing
+    if reverses_id is not None and Transaction.objects.filter(reverses_id=reverses_id).exists():
+        raise AlreadyReversed(f"transaction {reverses_id} has already been reversed")
+    raise IntegrityError(f"transaction {idempotency_key!r} was not inserted")
+
+
+def _insert_transaction(posting: dict) -> Transaction | None:
+    """INSERT the transaction row, or nothing if its idempotency key or the transaction it
+    reverses is taken (None then). Written as SQL: ON CONFLICT DO NOTHING, which the ORM
+    cannot combine with returning the new id, spares the savepoint that catching the
+    unique violation needs."""
+    transaction = Transaction(**posting, created_at=timezone.now())
+    fields = [
+        Transaction._meta.get_field(name)
+        for name in ("idempotency_key", "kind", "memo", "created_at", "reverses", "created_by")
+    ]
+    quote = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(Transaction._meta.db_table)} "  # noqa: S608 - names from model metadata
+        f"({', '.join(quote(field.column) for field in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))}) "
+        f"ON CONFLICT DO NOTHING RETURNING {quote(Transaction._meta.pk.column)}"
+    )
+    params = [
+        field.get_db_prep_save(getattr(transaction, field.attname), connection) for field in fields
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    transaction.pk = row[0]
+    transaction._state.adding = False
+    transaction._state.db = connection.alias
+    return transaction
+
+
+def _insert_legs(posted: Transaction, checked: list[tuple[Account, Money, int]], size: int):
+    quote = connection.ops.quote_name
+    columns = ", ".join(
+        quote(Leg._meta.get_field(name).column)
+        for name in ("transaction", "account", "amount_minor", "currency")
+    )
+    with connection.cursor() as cursor:
+        for batch in _batched(checked, max(1, size // 4)):
+            values = ", ".join(["(%s, %s, %s, %s)"] * len(batch))
+            cursor.execute(
+                f"INSERT INTO {quote(Leg._meta.db_table)} ({columns}) VALUES {values}",  # noqa: S608
+                [
+                    value
+                    for account, money, minor in batch
+                    for value in (posted.pk, account.pk, minor, money.currency)
+                ],
+            )
 
 
 def reverse_transaction(

@@ -16,6 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from portal.prepared import Prepared
 from projects.models import Project
 
 from . import knowledge, services
@@ -33,16 +34,26 @@ def busy_response(request) -> HttpResponse:
     return response
 
 
+# Written as SQL once per process (portal/prepared.py): every pledge reads it.
+_OPEN_OFFERING = Prepared(
+    lambda pk: (
+        Offering.objects.exclude(status=Offering.Status.DRAFT)
+        .filter(Q(project__isnull=True) | Q(project__status__in=Project.PUBLIC_STATUSES), pk=pk)
+        # One row: no ORDER BY, as get_object_or_404() wrote it.
+        .order_by()
+    ),
+    int,
+)
+
+
 def _open_offering(pk: int) -> Offering:
     """The offering, unless it is a draft or its project is not public (as
     `Project.is_public` says): both are answered 404, in one query that loads
     only the offering's own row (the pledge pages show nothing of the project)."""
-    return get_object_or_404(
-        Offering.objects.exclude(status=Offering.Status.DRAFT).filter(
-            Q(project__isnull=True) | Q(project__status__in=Project.PUBLIC_STATUSES)
-        ),
-        pk=pk,
-    )
+    found = _OPEN_OFFERING(pk)
+    if not found:
+        raise Http404("No Offering matches the given query.")
+    return found[0]
 
 
 @login_required

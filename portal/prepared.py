@@ -14,6 +14,10 @@ annotations, or values() dicts, with the database's converters applied
 What the build depends on must be its arguments: anything else it reads
 (the time, the language, settings) is frozen at the first call. A build whose
 SQL does not carry each argument as a parameter is refused.
+
+A select_for_update() queryset keeps its FOR UPDATE clause (OF, NO KEY,
+NOWAIT as written), runs on the database for writes, and, as the queryset
+would, refuses to run outside a transaction.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, models, router
 from django.db.models import QuerySet
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 # Placeholders stand for the arguments while the SQL is written; no real
@@ -60,6 +65,7 @@ class Prepared:
         )
         self._compiled: dict[str, _Compiled] = {}
         self._model = None
+        self._for_write = False
 
     def _compile(self, using: str) -> _Compiled:
         queryset = self._build(*self._placeholders).using(using)
@@ -85,6 +91,17 @@ class Prepared:
         compiled = self._compiled.get(using)
         if compiled is None:
             compiled = self._compiled[using] = self._compile(using)
+        connection = connections[using]
+        if (
+            compiled.queryset.query.select_for_update
+            and connection.features.has_select_for_update
+            and connection.get_autocommit()
+        ):
+            # The check the compiler makes each time it writes the SQL: a
+            # lock outside a transaction would be released at once.
+            raise TransactionManagementError(
+                "select_for_update cannot be used outside of a transaction."
+            )
         params = list(compiled.params)
         for position, argument in compiled.slots:
             params[position] = values[argument]
@@ -92,15 +109,33 @@ class Prepared:
         # connection, answering with that SQL and these values; the queryset
         # iterates it as it would a compiler of its own.
         compiler = copy.copy(compiled.compiler)
-        compiler.connection = connections[using]
+        compiler.connection = connection
         compiler.as_sql = lambda *args, **kwargs: (compiled.sql, tuple(params))
         queryset = compiled.queryset.all()
         queryset.query.get_compiler = lambda *args, **kwargs: compiler
         return list(queryset)
 
+    def get(self, *values):
+        """The one row, as QuerySet.get() gives it: the model's DoesNotExist
+        when there is none, MultipleObjectsReturned when there are more."""
+        rows = self(*values)
+        if len(rows) == 1:
+            return rows[0]
+        model = self._model
+        if not rows:
+            raise model.DoesNotExist(f"{model._meta.object_name} matching query does not exist.")
+        raise model.MultipleObjectsReturned(
+            f"get() returned more than one {model._meta.object_name} -- it returned {len(rows)}!"
+        )
+
     def _using(self) -> str:
         if self._model is None:
-            self._model = self._build(*self._placeholders).model
+            queryset = self._build(*self._placeholders)
+            # select_for_update() marks the queryset for the database for writes.
+            self._for_write = queryset._for_write
+            self._model = queryset.model
+        if self._for_write:
+            return router.db_for_write(self._model)
         return router.db_for_read(self._model)
 
 

@@ -658,3 +658,37 @@ def test_postgres_two_concurrent_reversals_leave_one(wallet):
     _in_threads(reverse(1), reverse(2))
     assert sorted(outcomes) == ["already reversed", "reversed"]
     assert balance(wallet) == usd("0.00")
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_postgres_a_key_race_inside_a_callers_transaction_leaves_that_transaction_usable(wallet):
+    # Inside a caller's transaction (a payment) the posting takes no savepoint: the loser's
+    # INSERT must not fail on the unique key, or the caller's whole transaction would be lost.
+    first_posted = threading.Event()
+    posted_ids: list[int] = []
+
+    def post():
+        posted = post_transaction(
+            idempotency_key="once",
+            kind="deposit",
+            legs=[(outside(), usd("-60.00")), (wallet, usd("60.00"))],
+        )
+        posted_ids.append(posted.pk)
+
+    def first():
+        with transaction.atomic():
+            post()
+            first_posted.set()
+            threading.Event().wait(0.5)  # let the second one's INSERT wait for this one
+
+    def second():
+        first_posted.wait(timeout=10)
+        with transaction.atomic():
+            post()
+            assert Account.objects.filter(pk=wallet.pk).exists()  # still usable
+
+    _in_threads(first, second)
+    assert len(posted_ids) == 2
+    assert len(set(posted_ids)) == 1
+    assert balance(wallet) == usd("60.00")

@@ -12,7 +12,7 @@ from stdnum import iso11649
 
 from finance import services
 from finance.ledger import balance
-from finance.offerings import KnowledgeTestPass, MatchingPool, Offering, Pledge
+from finance.offerings import KnowledgeTestPass, MatchingPool, Offering, Payment, Pledge
 from portal.models import Organization
 from tests.factories import OrganizationFactory, UserFactory
 
@@ -63,6 +63,40 @@ def test_bad_amounts_are_refused_with_a_reason(amount, message):
         pledge(offering, amount=amount)
     offering.refresh_from_db()
     assert offering.reserved == 0
+
+
+def test_the_last_of_an_offering_can_be_taken_and_nothing_past_it():
+    offering = make_offering(target=Decimal("500"), hard_cap=Decimal("500"))
+    pledge(offering, amount="400")
+    with pytest.raises(services.PledgeRefused, match="Only"):
+        pledge(offering, amount="200")
+    pledge(offering, amount="100")
+    offering.refresh_from_db()
+    assert offering.reserved == Decimal("500")
+    Offering.objects.filter(pk=offering.pk).update(closes_at=timezone.now())
+    with pytest.raises(services.PledgeRefused, match="not open"):  # full, but closed first
+        pledge(offering, amount="100")
+
+
+def test_pledging_and_paying_cost_a_fixed_number_of_queries(django_assert_max_num_queries):
+    offering = make_offering()
+    pay(pledge(offering))  # the ledger's accounts exist from the first payment on
+    investor = UserFactory(verification_tier="enhanced")
+    with django_assert_max_num_queries(6):
+        # The key looked up, then in a savepoint: the pledge, the lock timeout, the reservation.
+        made = pledge(offering, investor)
+    payment = recording.start(pledge=made)
+    Payment.objects.filter(pk=payment.pk).update(
+        status=Payment.Status.SUCCEEDED, captured_minor=payment.amount_minor
+    )
+    payment.refresh_from_db()
+    with django_assert_max_num_queries(13):
+        # In a savepoint: the pledge and payment locked, the accounts, the key, the spent
+        # account's lock, the transaction and its legs, the pledge, the audit entry, the
+        # matching pools, the project's figures.
+        services.pledge_mark_paid(payment=payment)
+    made.refresh_from_db()
+    assert made.status == Pledge.Status.PAID
 
 
 def test_maximum_ticket_and_closed_offering_refused():

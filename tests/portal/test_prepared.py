@@ -3,9 +3,11 @@ import threading
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connections
+from django.db import connection, connections, transaction
 from django.db.models import Count
 from django.db.models.sql.compiler import SQLCompiler
+from django.db.transaction import TransactionManagementError
+from django.test.utils import CaptureQueriesContext
 
 from portal.models import AuditEntry, Territory
 from portal.prepared import Prepared
@@ -96,3 +98,40 @@ def test_each_thread_runs_it_on_its_own_connection(places):
     worker.start()
     worker.join()
     assert seen["names"] == ["Tala"]
+
+
+PLACE_LOCKED = Prepared(
+    lambda pk: (
+        Territory.objects.select_for_update(of=("self",)).select_related("parent").filter(pk=pk)
+    ),
+    int,
+)
+
+
+def test_get_gives_the_one_row_or_the_model_s_does_not_exist(places):
+    country, state = places
+    assert PLACE_WITH_PARENT.get("jalisco").parent == country
+    with pytest.raises(Territory.DoesNotExist):
+        PLACE_WITH_PARENT.get("nowhere")
+
+
+@requires_postgres
+def test_a_lock_keeps_its_for_update_of_clause_on_every_call(places):
+    country, state = places
+    with transaction.atomic():
+        PLACE_LOCKED(country.pk)
+        with CaptureQueriesContext(connection) as captured:
+            locked = PLACE_LOCKED.get(state.pk)
+    assert locked.parent == country  # select_related, yet only the place's row is locked
+    (query,) = captured.captured_queries
+    assert query["sql"].endswith('FOR UPDATE OF "portal_territory"')
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_lock_outside_a_transaction_is_refused_on_every_call(places):
+    country, _state = places
+    with transaction.atomic():
+        PLACE_LOCKED(country.pk)  # the SQL is written here, inside a transaction
+    with pytest.raises(TransactionManagementError):
+        PLACE_LOCKED(country.pk)
