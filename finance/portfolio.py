@@ -29,6 +29,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -503,6 +504,16 @@ def _svg(width: int, height: int, title: str, body: list[str]) -> str:
     )
 
 
+def _drawn(text: str) -> str:
+    """Text for an SVG <text> element, escaped. WeasyPrint lays SVG text out one character
+    at a time, so a combining mark that NFC leaves on its own (the shadda of the Arabic
+    "محوّلة", say) is drawn on a dotted circle of its own. Such marks are left out of
+    what is drawn (Arabic reads as well without them) and kept in the titles, which
+    screen readers and tooltips show."""
+    composed = unicodedata.normalize("NFC", str(text))
+    return escape("".join(char for char in composed if unicodedata.category(char) != "Mn"))
+
+
 def _fmt(value: Decimal) -> str:
     return f"{value.quantize(Decimal('1')):,}"
 
@@ -521,7 +532,7 @@ def svg_bar_chart(
         f'<text x="{left - 4}" y="{top + plot_h}" text-anchor="end">0</text>',
     ]
     if note:
-        body.append(f'<text x="{left}" y="12" fill="#555">{escape(note)}</text>')
+        body.append(f'<text x="{left}" y="12" fill="#555">{_drawn(note)}</text>')
     step = plot_w / max(len(bars), 1)
     for index, (label, value) in enumerate(bars):
         h = max(value, Decimal(0)) / peak * plot_h  # pixels, kept in Decimal
@@ -533,7 +544,7 @@ def svg_bar_chart(
         )
         body.append(
             f'<text x="{x + step * 0.35:.1f}" y="{height - 12}" text-anchor="middle" '
-            f'font-size="9">{escape(label)}</text>'
+            f'font-size="9">{_drawn(label)}</text>'
         )
     return _svg(width, height, title, body)
 
@@ -549,7 +560,7 @@ def svg_hbar_chart(title: str, rows: list[tuple[str, Decimal]], *, width=480) ->
         w = value / total * (width - left - 60)
         percent = (value * 100 / total).quantize(Decimal("0.1"))
         body.append(
-            f'<text x="{left - 6}" y="{y + 14}" text-anchor="end">{escape(label)}</text>'
+            f'<text x="{left - 6}" y="{y + 14}" text-anchor="end">{_drawn(label)}</text>'
             f'<rect x="{left}" y="{y + 3}" width="{w:.1f}" height="{row_h - 6}" '
             f'fill="#c7673a"/><text x="{left + w + 4:.1f}" y="{y + 14}">{percent}%</text>'
         )
@@ -569,7 +580,7 @@ def svg_line_chart(
     points = [p for _n, _c, values in series for p in values]
     if not points:
         return _svg(
-            width, height, title, [f'<text x="10" y="20">{escape(_("No data yet"))}</text>']
+            width, height, title, [f'<text x="10" y="20">{_drawn(_("No data yet"))}</text>']
         )
     first = min(d for d, _v in points)
     last = max(d for d, _v in points)
@@ -591,14 +602,14 @@ def svg_line_chart(
         f'<text x="{left + plot_w}" y="{height - 10}" text-anchor="end">{last.isoformat()}</text>',
     ]
     if note:
-        body.append(f'<text x="{left}" y="12" fill="#555">{escape(note)}</text>')
+        body.append(f'<text x="{left}" y="12" fill="#555">{_drawn(note)}</text>')
     for index, (name, colour, values) in enumerate(series):
         coords = " ".join("{:.1f},{:.1f}".format(*xy(d, v)) for d, v in values)
         body.append(
             f'<polyline points="{coords}" fill="none" stroke="{colour}" stroke-width="2"/>'
             f'<rect x="{left + 10 + index * 135}" y="{top - 12}" width="10" height="10" '
             f'fill="{colour}"/><text x="{left + 24 + index * 135}" y="{top - 3}">'
-            f"{escape(name)}</text>"
+            f"{_drawn(name)}</text>"
         )
     return _svg(width, height, title, body)
 
