@@ -57,6 +57,7 @@ import hashlib
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from stdnum import iso11649
 
@@ -195,33 +196,50 @@ def decide(line: BankStatementLine, pledge: Pledge | None, *, by_staff: bool = F
     if line.direction == BankStatementLine.Direction.DEBIT:
         return Status.IGNORED, ""
     if line.is_reversal and not by_staff:
-        return Status.UNMATCHED, "A reversal (money coming back, e.g. a returned payout)."
+        return Status.UNMATCHED, gettext("A reversal (money coming back, e.g. a returned payout).")
     if pledge is None:
         if line.rf_reference:
-            return Status.UNMATCHED, f"No pledge has the reference {line.rf_reference}."
-        return Status.UNMATCHED, "No valid RF reference in the remittance information."
+            return Status.UNMATCHED, gettext("No pledge has the reference %(reference)s.") % {
+                "reference": line.rf_reference
+            }
+        return Status.UNMATCHED, gettext("No valid RF reference in the remittance information.")
     if line.currency != pledge.currency:
         return (
             Status.UNMATCHED,
-            f"Paid in {line.currency}, but pledge {pledge.pk} is in {pledge.currency}.",
+            gettext("Paid in %(paid)s, but pledge %(pledge)s is in %(currency)s.")
+            % {"paid": line.currency, "pledge": pledge.pk, "currency": pledge.currency},
         )
     received, due = line.money, pledge.total_due.quantize()
     if pledge.status == Pledge.Status.PAID:
         return (
             Status.OVERPAID,
-            f"Pledge {pledge.pk} was already paid on {_date(pledge.paid_at)}: "
-            f"this {received} is a second payment.",
+            gettext(
+                "Pledge %(pledge)s was already paid on %(date)s: this %(amount)s is a second payment."
+            )
+            % {"pledge": pledge.pk, "date": _date(pledge.paid_at), "amount": received},
         )
     if pledge.status != Pledge.Status.PENDING:
         return (
             Status.LATE,
-            f"Pledge {pledge.pk} is {pledge.status} (since {_date(pledge.cancelled_at)}): "
-            f"send the {received} back or agree a new pledge with the investor.",
+            gettext(
+                "Pledge %(pledge)s has ended (%(status)s since %(date)s): send the %(amount)s "
+                "back or agree a new pledge with the investor."
+            )
+            % {
+                "pledge": pledge.pk,
+                "status": pledge.get_status_display(),
+                "date": _date(pledge.cancelled_at),
+                "amount": received,
+            },
         )
     if received < due:
-        return Status.PARTIAL, f"Received {received} of {due} due: {due - received} missing."
+        return Status.PARTIAL, gettext(
+            "Received %(received)s of %(due)s due: %(missing)s missing."
+        ) % {"received": received, "due": due, "missing": due - received}
     if received > due:
-        return Status.OVERPAID, f"Received {received}, {due} due: {received - due} too much."
+        return Status.OVERPAID, gettext(
+            "Received %(received)s, %(due)s due: %(extra)s too much."
+        ) % {"received": received, "due": due, "extra": received - due}
     return Status.MATCHED, ""
 
 
@@ -292,9 +310,15 @@ def _book_repayment(line: BankStatementLine, loan) -> BankStatementLine:
         )
     except RepaymentRefused as refused:
         return _leave_for_staff(
-            line, f"Repayment of loan {loan.pk} ({line.rf_reference}) not recorded: {refused}"
+            line,
+            gettext("Repayment of loan %(loan)s (%(reference)s) not recorded: %(reason)s")
+            % {"loan": loan.pk, "reference": line.rf_reference, "reason": refused},
         )
-    return _resolve(line, f"Recorded as repayment {repayment.pk} of loan {loan.pk}.")
+    return _resolve(
+        line,
+        gettext("Recorded as repayment %(repayment)s of loan %(loan)s.")
+        % {"repayment": repayment.pk, "loan": loan.pk},
+    )
 
 
 def _book_revenue_share(line: BankStatementLine, report: RevenueReport) -> BankStatementLine:
@@ -315,13 +339,29 @@ def _book_revenue_share(line: BankStatementLine, report: RevenueReport) -> BankS
     except RevenueReportRefused as refused:
         return _leave_for_staff(
             line,
-            f"Revenue share of report {report.pk} ({line.rf_reference}) not recorded: {refused}",
+            gettext("Revenue share of report %(report)s (%(reference)s) not recorded: %(reason)s")
+            % {"report": report.pk, "reference": line.rf_reference, "reason": refused},
         )
     return _resolve(
         line,
-        f"Recorded as revenue share of report {report.pk} of offering {report.offering_id}: "
-        f"{paid.shared} shared among the investors"
-        + (f", {paid.excess} beyond the share due held for review." if paid.excess else "."),
+        (
+            gettext(
+                "Recorded as revenue share of report %(report)s of offering %(offering)s: "
+                "%(shared)s shared among the investors, %(excess)s beyond the share due held "
+                "for review."
+            )
+            if paid.excess
+            else gettext(
+                "Recorded as revenue share of report %(report)s of offering %(offering)s: "
+                "%(shared)s shared among the investors."
+            )
+        )
+        % {
+            "report": report.pk,
+            "offering": report.offering_id,
+            "shared": paid.shared,
+            "excess": paid.excess,
+        },
     )
 
 
@@ -371,7 +411,9 @@ def match_line(line: BankStatementLine) -> BankStatementLine:
             if _book_matched(line, pledge):
                 return line
             status = Status.OVERPAID
-            line.note = f"Pledge {pledge.pk}'s payment was already recorded as received."
+            line.note = gettext(
+                "The payment of pledge %(pledge)s was already recorded as received."
+            ) % {"pledge": pledge.pk}
         line.status = status
         line.pledge = pledge
         line.save(update_fields=["status", "pledge", "note"])
@@ -404,7 +446,13 @@ def assign_line(line: BankStatementLine, *, reference: str, by) -> BankStatement
         before = line.status
         _release_suspense(line, by=by)
         line.note = "\n".join(
-            part for part in (line.note, f"Assigned to pledge {pledge.pk} by {by}.") if part
+            part
+            for part in (
+                line.note,
+                gettext("Assigned to pledge %(pledge)s by %(person)s.")
+                % {"pledge": pledge.pk, "person": by},
+            )
+            if part
         )
         line.resolved_by = by
         line.resolved_at = timezone.now()
@@ -436,7 +484,8 @@ def resolve_line(line: BankStatementLine, *, note: str, by) -> BankStatementLine
         before = line.status
         _release_suspense(line, by=by)
         line.status = Status.RESOLVED
-        line.note = "\n".join(part for part in (line.note, f"Resolved by {by}: {note}") if part)
+        resolved = gettext("Resolved by %(person)s: %(note)s") % {"person": by, "note": note}
+        line.note = "\n".join(part for part in (line.note, resolved) if part)
         line.resolved_by = by
         line.resolved_at = timezone.now()
         line.save(update_fields=["status", "note", "resolved_by", "resolved_at"])

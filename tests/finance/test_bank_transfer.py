@@ -12,7 +12,7 @@ from django.contrib.auth.models import Group, Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
 from stdnum import iso11649
 
 from finance import services
@@ -424,7 +424,7 @@ def test_paying_an_expired_pledge_is_flagged_late_not_matched(offering, reviewer
     import_statement(file_bytes=data, filename="late.csv", uploaded_by=reviewer)
     line = line_for("L-1")
     assert line.status == Status.LATE and line.pledge_id == pledge.pk
-    assert "expired" in line.note
+    assert "has ended (Expired unpaid since" in line.note
     pledge.refresh_from_db()
     assert pledge.status == Pledge.Status.EXPIRED
     assert not Payment.objects.filter(pledge=pledge, status=Payment.Status.SUCCEEDED).exists()
@@ -596,13 +596,29 @@ def test_assigning_an_unmatched_line_moves_its_money_from_suspense_to_escrow(off
         assign_line(line, reference=pledge.bank_reference, by=reviewer)
 
 
+def test_notes_and_refusals_speak_the_staff_members_language(offering, reviewer):
+    """Staff import statements and assign lines in their admin's language: what the
+    matching writes on a line, and why it refuses a line, come in that language."""
+    pledge = make_pledge(offering, "80.00")
+    data = (CSV_HEADER + f"24.11.2026;79.99;EUR;{pledge.bank_reference};Pedro;U-ES\n").encode()
+    with translation.override("es"):
+        import_statement(file_bytes=data, filename="u.csv", uploaded_by=reviewer)
+        line = line_for("U-ES")
+        assert line.status == Status.PARTIAL
+        assert line.note == "Recibido 79.99 EUR de 80.00 EUR debidos: faltan 0.01 EUR."
+        with pytest.raises(BankMatchError) as refusal:
+            assign_line(line, reference=pledge.bank_reference, by=reviewer)
+    assert "faltan 0.01 EUR" in str(refusal.value)
+    assert "missing" not in str(refusal.value)
+
+
 @pytest.mark.parametrize(
     ("amount", "pledge_status", "message"),
     [
         ("79.99", "pending", "missing"),
         ("80.01", "pending", "too much"),
         ("80.00", "paid", "already paid"),
-        ("80.00", "cancelled", "is cancelled"),
+        ("80.00", "cancelled", "has ended \\(Cancelled since"),
     ],
 )
 def test_assigning_refuses_what_matching_refuses(
