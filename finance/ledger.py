@@ -522,22 +522,15 @@ def post_transaction(
 
 
 def _post(posting: dict, checked: list[tuple[Account, Money, int]], leg_keys) -> Transaction:
-    idempotency_key = posting["idempotency_key"]
-    reverses_id = posting["reverses"].pk if posting["reverses"] is not None else None
     size = _batch_size(DEFAULT_BATCH_SIZE)
     locked = _lock_spent_accounts(_spent_accounts(checked), size)
     if locked:
-        # While we waited for the locks, a concurrent post of this very key may have
-        # committed; it spent the money, so checking the balance first would refuse a
-        # replay that should succeed.
-        existing = _posted_under(idempotency_key)
+        # While we waited for the locks, a concurrent post of this very key (or reversal
+        # of the same transaction) may have committed; it spent the money, so checking the
+        # balance first would refuse a replay that should succeed, or misreport a reversal.
+        existing = _posted_meanwhile(posting, leg_keys)
         if existing is not None:
-            _check_replay(existing, kind=posting["kind"], reverses_id=reverses_id, legs=leg_keys)
             return existing
-        # Likewise a concurrent reversal of the same transaction under another key:
-        # report that, not the funds it took back.
-        if reverses_id is not None and Transaction.objects.filter(reverses_id=reverses_id).exists():
-            raise AlreadyReversed(f"transaction {reverses_id} has already been reversed")
     _refuse_overdraft(locked, _net_changes(checked), size)
     # Should a write fail, the enclosing transaction is marked for rollback, so a caller
     # that carried on would be told at its next query.
@@ -549,13 +542,24 @@ def _post(posting: dict, checked: list[tuple[Account, Money, int]], leg_keys) ->
         return posted
     # The key, or the reversal of the same transaction, was taken by a concurrent posting
     # that committed while our INSERT waited for it.
-    existing = _posted_under(idempotency_key)
+    existing = _posted_meanwhile(posting, leg_keys)
+    if existing is not None:
+        return existing
+    raise IntegrityError(f"transaction {posting['idempotency_key']!r} was not inserted")
+
+
+def _posted_meanwhile(posting: dict, leg_keys) -> Transaction | None:
+    """What a concurrent posting committed while this one waited: the transaction under
+    this key (checked to be the same posting, or IdempotencyConflict), or None. A reversal
+    of the same transaction under another key raises AlreadyReversed."""
+    reverses_id = posting["reverses"].pk if posting["reverses"] is not None else None
+    existing = _posted_under(posting["idempotency_key"])
     if existing is not None:
         _check_replay(existing, kind=posting["kind"], reverses_id=reverses_id, legs=leg_keys)
         return existing
     if reverses_id is not None and Transaction.objects.filter(reverses_id=reverses_id).exists():
         raise AlreadyReversed(f"transaction {reverses_id} has already been reversed")
-    raise IntegrityError(f"transaction {idempotency_key!r} was not inserted")
+    return None
 
 
 def _insert_transaction(posting: dict) -> Transaction | None:

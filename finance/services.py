@@ -16,7 +16,7 @@ so two workflows may wait for each other but never in a circle:
   and closing first have the provider cancel the pending pledges' open
   payments with no lock held (a network call never waits inside their
   locks), then re-check the payments under the pledge's lock
-  (`_payments_stopped`);
+  (`_stopped_pledges`);
 - paying starts with the pledge, then its payment (`lock_payment`, used by
   the Stripe sync, start and cancel; bank lines lock the pledge, then the
   payment), then `pledge_mark_paid` re-takes both in the same order;
@@ -541,25 +541,30 @@ def _pledge_expire_unless_changed(pledge_id: int, cancelled: frozenset[tuple]) -
         offering_id = Pledge.objects.values_list("offering_id", flat=True).get(pk=pledge_id)
         _lock_offering(offering_id)
         pledge = Pledge.objects.select_for_update().get(pk=pledge_id)
-        if not _payments_stopped(pledge_id, cancelled):
+        if not _stopped_pledges({pledge_id: cancelled}):
             return False
         released = _release(pledge, Pledge.Status.EXPIRED, only_from=(Pledge.Status.PENDING,))
         return released.status == Pledge.Status.EXPIRED
 
 
-def _payments_stopped(pledge_id: int, cancelled: frozenset[tuple]) -> bool:
-    """Whether no payment of the pledge has succeeded and its open payments are exactly
-    those `_payments_cancel_open` left as they are (`cancelled`): none started or changed
-    since. Call under the pledge's lock: paying takes it too, so what it says holds until
-    the transaction ends."""
-    rows = list(
-        Payment.objects.filter(pledge_id=pledge_id).values_list(
-            "pk", "status", "provider_reference"
-        )
+def _stopped_pledges(cancelled: Mapping[int, frozenset[tuple]]) -> set[int]:
+    """Of the pledges `cancelled` names, those whose payments are stopped: none has
+    succeeded, and their open payments are exactly those `_payments_cancel_open` left as
+    they are (`cancelled[pk]`), none started or changed since. One query for them all.
+    Call under the pledges' locks: paying takes them too, so what it says holds until the
+    transaction ends."""
+    rows: defaultdict[int, list[tuple]] = defaultdict(list)
+    payments = Payment.objects.filter(pledge_id__in=list(cancelled)).values_list(
+        "pledge_id", "pk", "status", "provider_reference"
     )
-    if any(status == Payment.Status.SUCCEEDED for _pk, status, _ref in rows):
-        return False
-    return {row for row in rows if row[1] in _OPEN_PAYMENT_STATUSES} <= cancelled
+    for pledge_id, *row in payments:
+        rows[pledge_id].append(tuple(row))
+    return {
+        pledge_id
+        for pledge_id, left in cancelled.items()
+        if not any(status == Payment.Status.SUCCEEDED for _pk, status, _ref in rows[pledge_id])
+        and {row for row in rows[pledge_id] if row[1] in _OPEN_PAYMENT_STATUSES} <= left
+    }
 
 
 def pledges_lock(pledges) -> list[int]:
@@ -1084,7 +1089,7 @@ def pledge_cancel(*, pledge: Pledge, by, to_wallet: bool = False) -> Pledge:
     with transaction.atomic():
         offering = _lock_offering(pledge.offering_id)
         pledge = Pledge.objects.select_for_update().get(pk=pledge.pk)
-        if pledge.status == Pledge.Status.PENDING and not _payments_stopped(pledge.pk, cancelled):
+        if pledge.status == Pledge.Status.PENDING and not _stopped_pledges({pledge.pk: cancelled}):
             raise PledgeRefused(
                 _("Your pledge changed while it was being cancelled. Please try again.")
             )
@@ -1290,19 +1295,21 @@ def offering_close(*, offering: Offering, now: datetime.datetime | None = None) 
                 offering=locked, status__in=(Pledge.Status.PENDING, Pledge.Status.PAID)
             )
         )
-        waiting = False
-        for pledge in Pledge.objects.filter(offering=locked, status=Pledge.Status.PENDING).order_by(
-            "pk"
-        ):
-            if not _payments_stopped(pledge.pk, stopped.get(pledge.pk, frozenset())):
-                waiting = True
-                continue
-            _release(
-                pledge,
-                Pledge.Status.EXPIRED,
-                reason="offering closed",
-                only_from=(Pledge.Status.PENDING,),
-            )
+        pending = list(
+            Pledge.objects.filter(offering=locked, status=Pledge.Status.PENDING).order_by("pk")
+        )
+        ended = _stopped_pledges(
+            {pledge.pk: stopped.get(pledge.pk, frozenset()) for pledge in pending}
+        )
+        waiting = len(ended) < len(pending)
+        for pledge in pending:
+            if pledge.pk in ended:
+                _release(
+                    pledge,
+                    Pledge.Status.EXPIRED,
+                    reason="offering closed",
+                    only_from=(Pledge.Status.PENDING,),
+                )
         locked.refresh_from_db()
         if waiting:
             return locked
