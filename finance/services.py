@@ -55,7 +55,7 @@ from django.utils.translation import gettext_lazy as _
 from stdnum.iso11649 import format as rf_format
 
 from portal.models import AuditEntry
-from portal.prepared import Prepared
+from portal.prepared import Prepared, Returning
 from projects.caching import pages_changed
 
 from .exceptions import FinanceError
@@ -222,6 +222,7 @@ _INVESTOR_LOCKED = Prepared(
     int,
 )
 _OFFERING = Prepared(lambda pk: Offering.objects.filter(pk=pk).order_by(), int)
+_OFFERING_RETURNED = Returning(Offering)
 _OFFERING_LOCKED = Prepared(
     lambda pk: Offering.objects.select_for_update(no_key=True).filter(pk=pk).order_by(), int
 )
@@ -314,9 +315,9 @@ def _reserve_if_it_fits(offering_id: int, amount: Decimal) -> Offering | None:
     sql = (
         f"UPDATE {quote(meta.db_table)} SET {reserved} = {reserved} + %s "  # noqa: S608
         f"WHERE {quote(meta.pk.column)} = %s "
-        f"AND {reserved} + %s <= COALESCE({hard_cap}, {target}) RETURNING *"
+        f"AND {reserved} + %s <= COALESCE({hard_cap}, {target}) RETURNING {Returning.COLUMNS}"
     )
-    found = list(Offering.objects.raw(sql, [amount, offering_id, amount]))
+    found = _OFFERING_RETURNED(sql, [amount, offering_id, amount])
     if not found:
         return None
     offering = found[0]

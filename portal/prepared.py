@@ -286,6 +286,40 @@ class Prepared:
         return router.db_for_read(self._model)
 
 
+class Returning:
+    """Model instances from a statement that writes rows and returns them
+    (`UPDATE ... RETURNING`), built as a Prepared builds a model's rows:
+    converters and the model's column order worked out once, not on every
+    call as a raw() queryset does.
+
+    `Returning(Offering)` then `returning(sql, params)`, where `sql` ends
+    with `RETURNING {columns}`: the model's concrete columns go there, in
+    the order the rows are built from. Runs on the database for writes."""
+
+    COLUMNS = "{columns}"
+
+    def __init__(self, model: type[models.Model]):
+        self._model = model
+        self._rows = Prepared(lambda pk: model._base_manager.filter(pk=pk).order_by(), int)
+        self._columns: dict[str, str] = {}
+
+    def __call__(self, sql: str, params) -> list:
+        if not sql.rstrip().endswith(self.COLUMNS):
+            raise ImproperlyConfigured(f"Returning SQL must end with RETURNING {self.COLUMNS}.")
+        using = router.db_for_write(self._model)
+        compiled = self._rows._compiled.get(using)
+        if compiled is None:
+            compiled = self._rows._compiled[using] = self._rows._compile(using)
+        columns = self._columns.get(using)
+        if columns is None:
+            quote = connections[using].ops.quote_name
+            columns = self._columns[using] = ", ".join(
+                quote(expression.target.column)
+                for expression, _sql, _alias in compiled.compiler.select
+            )
+        return compiled.rows(connections[using], sql.replace(self.COLUMNS, columns), params)
+
+
 class PreparedLists:
     """Several short lists of model rows that share their arguments, read in
     one statement: `PreparedLists(int, photos=build, team=build, ...)`, each

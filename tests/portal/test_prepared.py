@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from finance.offerings import Offering, Pledge
 from portal.models import AuditEntry, Territory
-from portal.prepared import Prepared
+from portal.prepared import Prepared, Returning
 from projects.models import Follow, Project
 from projects.selectors import _PROJECT_FOR_USER
 from tests.conftest import requires_postgres
@@ -367,3 +367,35 @@ def test_converters_get_the_calling_thread_s_connection(places, monkeypatch):
     assert seen["names"] == ["Tala"]
     assert _SeenField.seen[1] is seen["connection"]
     assert seen["connection"] is not connections["default"]
+
+
+OFFERING_RETURNED = Returning(Offering)
+
+
+def _reserve(offering_id: int, amount: Decimal) -> list:
+    return OFFERING_RETURNED(
+        'UPDATE "finance_offering" SET "reserved" = "reserved" + %s WHERE "id" = %s '
+        f"RETURNING {Returning.COLUMNS}",
+        [amount, offering_id],
+    )
+
+
+def test_returning_builds_the_written_rows_as_the_queryset_reads_them():
+    offering = make_offering(target=Decimal("1000"), hard_cap=Decimal("1500"))
+    with transaction.atomic():
+        (returned,) = _reserve(offering.pk, Decimal("12.50"))
+    read = Offering.objects.get(pk=offering.pk)
+    fields = [field.attname for field in Offering._meta.concrete_fields]
+    # The same values of the same types (Decimal('12.50'), aware datetimes).
+    assert [repr(getattr(returned, name)) for name in fields] == [
+        repr(getattr(read, name)) for name in fields
+    ]
+    assert returned.reserved == Decimal("12.50")
+    assert returned._state.adding is False
+    assert returned._state.db == "default"
+    assert _reserve(0, Decimal("1")) == []
+
+
+def test_returning_refuses_sql_without_the_columns_at_its_end():
+    with pytest.raises(ImproperlyConfigured):
+        OFFERING_RETURNED('UPDATE "finance_offering" SET "reserved" = 0 RETURNING *', [])
