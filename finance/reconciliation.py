@@ -374,7 +374,8 @@ def refunds_agree_with_ledger() -> Iterable[Difference]:
     exactly its amount (`finance.services`). The refunds of a card withdrawal post nothing
     themselves: the withdrawal's own posting takes the whole amount out once it is approved,
     so an approved withdrawal's refunds add up to it, one awaiting approval's to no more
-    than it, and a rejected one has none. No refund is posted without its Refund row."""
+    than it, one partly paid (rejected after part went back) to less than it, and a
+    rejected one has none. No refund is posted without its Refund row."""
     from .returns import PayoutRequest
 
     refund_keys = Refund.objects.values("idempotency_key")
@@ -414,6 +415,8 @@ def refunds_agree_with_ledger() -> Iterable[Difference]:
             consistent = sent == whole
         elif status == PayoutRequest.Status.REQUESTED:
             consistent = whole is not None and sent <= whole
+        elif status == PayoutRequest.Status.PARTIAL:
+            consistent = whole is not None and 0 < sent < whole
         else:
             consistent = sent == 0
         if not consistent:

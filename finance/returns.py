@@ -506,6 +506,9 @@ class PayoutRequest(models.Model):
         REQUESTED = "requested", _("Awaiting approval")
         APPROVED = "approved", _("Approved and paid out")
         REJECTED = "rejected", _("Rejected, returned to wallet")
+        # A card withdrawal rejected after part of it went back to the card: that
+        # part was paid out, the rest returned to the wallet.
+        PARTIAL = "partial", _("Partly paid out to the card, the rest returned to wallet")
 
     class Destination(models.TextChoices):
         CARD = "card", _("Back to my card")

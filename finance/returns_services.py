@@ -2065,8 +2065,9 @@ def _payout_send_to_cards(*, payout: PayoutRequest, by) -> None:
                 failure = PayoutFailed(
                     _(
                         "The investor's card payments in %(currency)s can take back only "
-                        "%(room)s of this withdrawal. Reject it (the money returns to the "
-                        "wallet) and ask for a bank account."
+                        "%(room)s of this withdrawal. Reject it (what went back to the card "
+                        "stays paid out, the rest returns to the wallet) and ask for a bank "
+                        "account."
                     )
                     % {
                         "currency": locked.currency,
@@ -2146,39 +2147,70 @@ def payout_failures(payouts: Sequence[PayoutRequest]) -> dict[int, AuditEntry]:
 
 
 def payout_reject(*, payout: PayoutRequest, by, reason: str) -> PayoutRequest:
-    """Staff refuse a withdrawal: the amount set aside goes back to the wallet."""
+    """Staff refuse a withdrawal: the amount set aside goes back to the wallet.
+
+    A card withdrawal of which part already went back to the card (the refunds of an
+    approval that then failed: a disputed payment, no card room left) cannot take that
+    part back: it is booked as paid out, the rest returns to the wallet, and the
+    withdrawal ends partly paid (PARTIAL). Idempotent."""
     if not getattr(by, "is_staff", False):
         raise WalletRefused(_("Only staff decide on withdrawals."))
     with transaction.atomic():
+        # The withdrawal's lock: no refund of it is under way while it is held
+        # (_payout_send_to_cards sends each one holding it).
         payout = (
             PayoutRequest.objects.select_for_update().select_related("investor").get(pk=payout.pk)
         )
-        if payout.status == PayoutRequest.Status.REJECTED:
+        if payout.status in (PayoutRequest.Status.REJECTED, PayoutRequest.Status.PARTIAL):
             return payout
         if payout.status != PayoutRequest.Status.REQUESTED:
             raise WalletRefused(_("This withdrawal was already decided."))
-        if payout_card_refunds(payout).exists():
+        sent = Money.from_minor(
+            payout_card_refunds(payout).aggregate(s=Sum("amount_minor"))["s"] or 0,
+            payout.currency,
+        )
+        if sent == payout.money:
             raise WalletRefused(
                 _(
-                    "Part of this withdrawal already went back to the card; it cannot be "
-                    "returned to the wallet. Approve it again to send the rest."
+                    "All of this withdrawal already went back to the card; approve it to "
+                    "book it as paid out."
                 )
             )
+        hold = payout_hold_account(payout.investor, payout.currency)
+        if sent.amount:
+            post_transaction(
+                idempotency_key=f"payout:{payout.pk}:paid",
+                kind="payout.paid",
+                legs=[(hold, -sent), (services.external_account(payout.currency), sent)],
+                created_by=by,
+                memo=f"withdrawal {payout.pk}: the part refunded to the card",
+            )
+        rest = payout.money - sent
         post_transaction(
             idempotency_key=f"payout:{payout.pk}:returned",
             kind="payout.rejected",
-            legs=[
-                (payout_hold_account(payout.investor, payout.currency), -payout.money),
-                (services.wallet_account(payout.investor, payout.currency), payout.money),
-            ],
+            legs=[(hold, -rest), (services.wallet_account(payout.investor, payout.currency), rest)],
             created_by=by,
         )
-        payout.status = PayoutRequest.Status.REJECTED
+        before = payout.status
+        payout.status = (
+            PayoutRequest.Status.PARTIAL if sent.amount else PayoutRequest.Status.REJECTED
+        )
         payout.decided_by = by
         payout.decided_at = timezone.now()
         payout.reason = reason[:200]
         payout.save(update_fields=["status", "decided_by", "decided_at", "reason"])
-        AuditEntry.record(actor=by, action="payout.rejected", obj=payout, reason=reason)
+        AuditEntry.record(
+            actor=by,
+            action="payout.rejected",
+            obj=payout,
+            from_state=before,
+            to_state=payout.status,
+            reason=reason,
+            data={"paid_out_minor": sent.minor_units, "returned_minor": rest.minor_units}
+            if sent.amount
+            else None,
+        )
     return payout
 
 

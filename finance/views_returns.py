@@ -879,8 +879,21 @@ def payout_decide(request, pk: int):
                     request, _("Withdrawal approved; send the bank transfer to the account shown.")
                 )
         else:
-            rs.payout_reject(payout=payout, by=request.user, reason=request.POST.get("reason", ""))
-            messages.success(request, _("Withdrawal rejected; the money is back in the wallet."))
+            payout = rs.payout_reject(
+                payout=payout, by=request.user, reason=request.POST.get("reason", "")
+            )
+            if payout.status == PayoutRequest.Status.PARTIAL:
+                messages.success(
+                    request,
+                    _(
+                        "Withdrawal rejected. What already went back to the card stays paid "
+                        "out; the rest is back in the wallet."
+                    ),
+                )
+            else:
+                messages.success(
+                    request, _("Withdrawal rejected; the money is back in the wallet.")
+                )
     except rs.PayoutFailed as error:
         # Staff see the provider's own words: they decide what to do next.
         messages.error(request, f"{error} ({error.detail})" if error.detail else str(error))

@@ -231,8 +231,6 @@ def test_stripe_refusing_the_second_payment_books_nothing_and_resumes_without_re
     # Room left on the cards: 121.80 captured less 20.30 refunded, less the 29.70 this
     # withdrawal, still waiting, has yet to send back.
     assert rs.card_payout_room(person, "USD") == Money("71.80", "USD")
-    with pytest.raises(rs.WalletRefused, match="already went back to the card"):
-        rs.payout_reject(payout=payout, by=approver, reason="changed mind")
     reconcile_strict()
 
     monkeypatch.setattr(StripeProvider, "_create_refund", real_refund)
@@ -253,3 +251,74 @@ def test_card_payout_refused_when_no_card_payment_can_take_it(db, approver):
             investor=person, amount=Money("5.00", "USD"), destination="card", idempotency_key="w"
         )
     assert balance(services.wallet_account(person, "USD")).amount == D("10.00")
+
+
+def test_rejecting_after_part_went_back_to_the_card_pays_that_part_and_returns_the_rest(
+    client, card_investor, approver, localstripe, monkeypatch
+):
+    """Stripe refuses the older payment for good (a dispute): approving can never finish, so
+    staff reject. The 20.30 already refunded to the newer payment's card stays paid out; the
+    other 29.70 goes back to the wallet, and the withdrawal says so to the investor."""
+    person, first, second = card_investor
+    credit_wallet(person, "50.00", "f")
+    payout = rs.payout_request(
+        investor=person, amount=Money("50.00", "USD"), destination="card", idempotency_key="w1"
+    )
+    real_refund = StripeProvider._create_refund
+
+    def dispute_the_older_payment(self, *, intent_id, amount_minor, idempotency_key):
+        if intent_id == first.provider_reference:
+            raise stripe.InvalidRequestError("This charge is disputed.", param="payment_intent")
+        return real_refund(
+            self, intent_id=intent_id, amount_minor=amount_minor, idempotency_key=idempotency_key
+        )
+
+    monkeypatch.setattr(StripeProvider, "_create_refund", dispute_the_older_payment)
+    assert "did not go through" in approve(client, approver, payout)
+    external_before = balance(services.external_account("USD")).amount
+
+    body = client.post(
+        f"/en/payouts/{payout.pk}/decide/",
+        {"decision": "reject", "reason": "card disputed"},
+        follow=True,
+    ).content.decode()
+
+    assert "stays paid out" in body
+    payout.refresh_from_db()
+    assert payout.status == PayoutRequest.Status.PARTIAL
+    assert stripe_refunds(second) == [2030] and stripe_refunds(first) == []
+    assert balance(rs.payout_hold_account(person, "USD")).amount == 0
+    assert balance(services.wallet_account(person, "USD")).amount == D("29.70")
+    assert balance(services.external_account("USD")).amount == external_before + D("20.30")
+    assert Transaction.objects.get(idempotency_key=f"payout:{payout.pk}:paid").kind == (
+        "payout.paid"
+    )
+    reconcile_strict()
+
+    # Rejecting again changes nothing; approving now is refused.
+    legs = Leg.objects.count()
+    rs.payout_reject(payout=payout, by=approver, reason="again")
+    with pytest.raises(rs.WalletRefused, match="already decided"):
+        rs.payout_approve(payout=payout, by=approver)
+    assert Leg.objects.count() == legs
+    client.force_login(person)
+    wallet = client.get("/en/wallet/").content.decode()
+    assert 'data-payout-status="partial"' in wallet
+    assert "Partly paid out to the card, the rest returned to wallet" in wallet
+    assert "Pagado en parte a la tarjeta" in client.get("/es/wallet/").content.decode()
+
+
+def test_a_withdrawal_wholly_refunded_to_the_card_is_approved_not_rejected(
+    card_investor, approver, localstripe
+):
+    person, first, second = card_investor
+    credit_wallet(person, "15.00", "g")
+    payout = rs.payout_request(
+        investor=person, amount=Money("15.00", "USD"), destination="card", idempotency_key="w1"
+    )
+    # The refunds went out, then the process stopped before booking them.
+    rs._payout_send_to_cards(payout=payout, by=approver)
+    with pytest.raises(rs.WalletRefused, match="approve it"):
+        rs.payout_reject(payout=payout, by=approver, reason="")
+    assert rs.payout_approve(payout=payout, by=approver).status == PayoutRequest.Status.APPROVED
+    reconcile_strict()
