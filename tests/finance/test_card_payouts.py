@@ -89,6 +89,21 @@ def stripe_refunds(payment: Payment) -> list[int]:
     return sorted(refund.amount for refund in listed.data)
 
 
+def refuse_refunds_of(payment: Payment, monkeypatch) -> None:
+    """Stripe refuses every refund of this payment, as it does once its charge is disputed;
+    other payments' refunds go through."""
+    real_refund = StripeProvider._create_refund
+
+    def refuse(self, *, intent_id, amount_minor, idempotency_key):
+        if intent_id == payment.provider_reference:
+            raise stripe.InvalidRequestError("This charge is disputed.", param="payment_intent")
+        return real_refund(
+            self, intent_id=intent_id, amount_minor=amount_minor, idempotency_key=idempotency_key
+        )
+
+    monkeypatch.setattr(StripeProvider, "_create_refund", refuse)
+
+
 def reconcile_strict():
     call_command("reconcile", "--strict", verbosity=0)
 
@@ -209,15 +224,7 @@ def test_stripe_refusing_the_second_payment_books_nothing_and_resumes_without_re
     )
     legs_before = Leg.objects.count()
     real_refund = StripeProvider._create_refund
-
-    def refuse_the_older_payment(self, *, intent_id, amount_minor, idempotency_key):
-        if intent_id == first.provider_reference:
-            raise stripe.InvalidRequestError("This charge is disputed.", param="payment_intent")
-        return real_refund(
-            self, intent_id=intent_id, amount_minor=amount_minor, idempotency_key=idempotency_key
-        )
-
-    monkeypatch.setattr(StripeProvider, "_create_refund", refuse_the_older_payment)
+    refuse_refunds_of(first, monkeypatch)
     with pytest.raises(rs.PayoutFailed, match="did not go through") as failed:
         rs.payout_approve(payout=payout, by=approver)
     assert "disputed" in failed.value.detail
@@ -264,16 +271,7 @@ def test_rejecting_after_part_went_back_to_the_card_pays_that_part_and_returns_t
     payout = rs.payout_request(
         investor=person, amount=Money("50.00", "USD"), destination="card", idempotency_key="w1"
     )
-    real_refund = StripeProvider._create_refund
-
-    def dispute_the_older_payment(self, *, intent_id, amount_minor, idempotency_key):
-        if intent_id == first.provider_reference:
-            raise stripe.InvalidRequestError("This charge is disputed.", param="payment_intent")
-        return real_refund(
-            self, intent_id=intent_id, amount_minor=amount_minor, idempotency_key=idempotency_key
-        )
-
-    monkeypatch.setattr(StripeProvider, "_create_refund", dispute_the_older_payment)
+    refuse_refunds_of(first, monkeypatch)
     assert "did not go through" in approve(client, approver, payout)
     external_before = balance(services.external_account("USD")).amount
 

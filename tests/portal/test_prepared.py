@@ -88,22 +88,27 @@ def test_a_build_that_ignores_an_argument_is_refused():
         PLACE_WITH_PARENT("mx", "extra")
 
 
+def in_another_thread(work):
+    """What `work()` returns when run on a thread of its own (and its own connection)."""
+    seen = {}
+
+    def run():
+        try:
+            seen["result"] = work()
+        finally:
+            connections.close_all()
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join()
+    return seen["result"]
+
+
 @requires_postgres
 @pytest.mark.django_db(transaction=True)
 def test_each_thread_runs_it_on_its_own_connection(places):
     PLACE_WITH_PARENT("mx")  # written on this thread
-    seen = {}
-
-    def other_thread():
-        try:
-            seen["names"] = [p.name for p in PLACE_WITH_PARENT("tala")]
-        finally:
-            connections.close_all()
-
-    worker = threading.Thread(target=other_thread)
-    worker.start()
-    worker.join()
-    assert seen["names"] == ["Tala"]
+    assert in_another_thread(lambda: [p.name for p in PLACE_WITH_PARENT("tala")]) == ["Tala"]
 
 
 PLACE_LOCKED = Prepared(
@@ -352,21 +357,10 @@ def test_converters_get_the_calling_thread_s_connection(places, monkeypatch):
     monkeypatch.setattr(_SeenField, "seen", [])
     assert NAME_SEEN("mx") == ["Mexico"]
     assert _SeenField.seen == [connections["default"]]
-    seen = {}
-
-    def other_thread():
-        try:
-            seen["names"] = NAME_SEEN("tala")
-            seen["connection"] = connections["default"]
-        finally:
-            connections.close_all()
-
-    worker = threading.Thread(target=other_thread)
-    worker.start()
-    worker.join()
-    assert seen["names"] == ["Tala"]
-    assert _SeenField.seen[1] is seen["connection"]
-    assert seen["connection"] is not connections["default"]
+    names, connection_there = in_another_thread(lambda: (NAME_SEEN("tala"), connections["default"]))
+    assert names == ["Tala"]
+    assert _SeenField.seen[1] is connection_there
+    assert connection_there is not connections["default"]
 
 
 OFFERING_RETURNED = Returning(Offering)
