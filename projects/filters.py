@@ -7,22 +7,31 @@ reported on the form and left out of the query; it never breaks the page.
 
 from __future__ import annotations
 
+import copy
+from typing import NamedTuple
+
 import django_filters
 from django import forms
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
 from django.db import NotSupportedError, connections
 from django.db.models import Case, F, IntegerField, Lookup, Q, Value, When
 from django.db.models.expressions import RawSQL
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.text import format_lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import Territory
 
 from .models import SEARCH_COLUMN, SEARCH_CONFIG, Instrument, Project
 from .vetting import RISK_RATINGS, SDGS, SECTORS
+from .widgets import CheckboxInput, NumberInput, SearchInput
+from .words import country_name
 
 MAX_SEARCH_WORDS = 8
+# The fields whose choices are the territories in the database.
+PLACE_FIELDS = ("country", "territory")
 
 FUNDING_OPEN, FUNDING_FUNDED, FUNDING_CLOSED = "open", "funded", "closed"
 FUNDING_STATUSES = (
@@ -86,6 +95,10 @@ def with_sdg(queryset, number: int):
 class IntegerFilter(django_filters.NumberFilter):
     field_class = forms.IntegerField
 
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", NumberInput)
+        super().__init__(*args, **kwargs)
+
 
 class CheckedFilter(django_filters.Filter):
     """A checkbox: ticked narrows the list, unticked means "any" (never "not")."""
@@ -93,7 +106,7 @@ class CheckedFilter(django_filters.Filter):
     field_class = forms.BooleanField
 
     def __init__(self, *args, value=True, **kwargs):
-        kwargs.setdefault("widget", forms.CheckboxInput)
+        kwargs.setdefault("widget", CheckboxInput)
         self.when_checked = value
         super().__init__(*args, **kwargs)
 
@@ -101,6 +114,25 @@ class CheckedFilter(django_filters.Filter):
         if not value:
             return qs
         return qs.filter(**{self.field_name: self.when_checked})
+
+
+class FieldsCopiedPerForm(dict):
+    """A form class's `base_fields`, which Django's BaseForm.__init__
+    deep-copies into every form's own `fields`: this copy shares every field
+    but `per_form` between forms. Nothing changes a field once it is
+    defined (validating and rendering only read it) but the place fields,
+    whose choices each request sets; deep copies of the others, with their
+    lists of choices, were nearly all the cost of building the form."""
+
+    def __init__(self, fields, per_form):
+        super().__init__(fields)
+        self.per_form = frozenset(per_form)
+
+    def __deepcopy__(self, memo):
+        return {
+            name: copy.deepcopy(field, memo) if name in self.per_form else field
+            for name, field in self.items()
+        }
 
 
 class CatalogueForm(forms.Form):
@@ -126,7 +158,7 @@ class CatalogueFilter(django_filters.FilterSet):
         method="filter_search",
         max_length=200,
         strip=True,
-        widget=forms.SearchInput,
+        widget=SearchInput,
     )
     country = django_filters.ChoiceFilter(
         label=_("Country"), method="filter_country", empty_label=_("Any country")
@@ -192,30 +224,50 @@ class CatalogueFilter(django_filters.FilterSet):
         form = CatalogueForm
 
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
-        super().__init__(data, queryset, request=request, prefix=prefix)
+        # BaseFilterSet.__init__, but with each filter copied shallowly: it
+        # deep-copies them, choices and widgets included, for every request,
+        # when all a filter holds of its own is the FilterSet its `method` is
+        # looked up on.
+        self.is_bound = data is not None
+        self.data = data or QueryDict()
+        if queryset is None:
+            queryset = self._meta.model._default_manager.all()
+        self.queryset = queryset
+        self.request = request
+        self.form_prefix = prefix
+        self.filters = {name: self._own_copy(f) for name, f in self.base_filters.items()}
         # One query for both place lists; choices given as callables would be
-        # re-read at each use (validation, then rendering).
-        territories = list(
-            Territory.objects.only("pk", "slug", "name", "level", "country", "parent_id")
-        )
+        # re-read at each use (validation, then rendering). Rows, not model
+        # instances: a country's code is all the lists need of it.
+        territories = [Place(*row) for row in Territory.objects.values_list(*Place._fields)]
         self._territory_pks = {t.slug: t.pk for t in territories}
         self._places_by_country: dict[str, list[int]] = {}
         for territory in territories:
-            self._places_by_country.setdefault(territory.country.code, []).append(territory.pk)
+            self._places_by_country.setdefault(territory.country, []).append(territory.pk)
         self._place_choices = {
             "country": _country_choices(territories),
             "territory": _territory_choices(territories),
         }
 
+    def _own_copy(self, base_filter):
+        own = copy.copy(base_filter)
+        own.model = self.queryset.model
+        own.parent = self
+        if own.method is not None:
+            own.method = base_filter.method  # a FilterMethod of its own, reading `parent`
+        return own
+
     # django-filter builds a new form class, with a new field for every
     # filter, for each request; the fields of this one only differ by the
-    # place lists, which go on each form's own (deep-copied) fields.
+    # place lists, which go on each form's own copies of the place fields.
     _form_class = None
 
     def get_form_class(self):
         form_class = CatalogueFilter._form_class
         if form_class is None:
-            form_class = CatalogueFilter._form_class = super().get_form_class()
+            form_class = super().get_form_class()
+            form_class.base_fields = FieldsCopiedPerForm(form_class.base_fields, PLACE_FIELDS)
+            CatalogueFilter._form_class = form_class
         return form_class
 
     @property
@@ -308,9 +360,20 @@ class CatalogueFilter(django_filters.FilterSet):
         return queryset.order_by(*ORDERINGS[self.effective_sort])
 
 
+class Place(NamedTuple):
+    """A territory, as the place lists need it: a row, not a model instance."""
+
+    pk: int
+    slug: str
+    name: str
+    level: str
+    country: str  # its code
+    parent_id: int | None
+
+
 def _country_choices(territories) -> list[tuple[str, str]]:
-    countries = {t.country.code: t.country.name for t in territories if t.level == "country"}
-    return sorted(countries.items(), key=lambda item: item[1])
+    names = {t.country: country_name(t.country) for t in territories if t.level == "country"}
+    return sorted(names.items(), key=lambda item: item[1])
 
 
 def _territory_choices(territories) -> list:
@@ -318,19 +381,20 @@ def _territory_choices(territories) -> list:
     "Zacatecas › Jerez". A country stands for all of its places."""
     by_pk = {t.pk: t for t in territories}
 
-    def path(territory) -> list[Territory]:
+    def path(territory) -> list[Place]:
         chain = []
         while territory is not None:
             chain.append(territory)
             territory = by_pk.get(territory.parent_id)
         return chain[::-1]
 
+    all_of = gettext("All of %(place)s")
     groups: dict[int, list[tuple[str, str]]] = {}
     for territory in territories:
         chain = path(territory)
         top = chain[0]
         if territory.pk == top.pk:
-            label = _("All of %(place)s") % {"place": territory.name}
+            label = all_of % {"place": territory.name}
             key = ""
         else:
             label = " › ".join(t.name for t in chain[1:])

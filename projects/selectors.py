@@ -40,6 +40,7 @@ from .models import (
 )
 from .permissions import can_view_unpublished  # noqa: F401  (patched in tests)
 from .vetting import RISK_RATINGS, SDGS, SECTORS, STANDARD_IMPACT_INDICATORS
+from .words import country_name, once_per_language
 
 # Rendition specs, spelled exactly as the templates' {% image %} tags spell them
 # ("fill-400x250 format-webp" becomes "fill-400x250|format-webp"): a prefetch
@@ -72,8 +73,7 @@ CARD_FIELDS = (
     "currency",
     "led_by_returnee",
     "led_by_woman",
-    "territory__name",
-    "territory__country",
+    "territory",
     "cover_image",
 )
 
@@ -96,7 +96,13 @@ def project_cards(*, user=None) -> QuerySet:
     """Published projects with what a card shows: place and, for a signed-in
     person, whether they follow it. prepare_cards() adds the covers, with
     their renditions, in one query for the whole list."""
-    queryset = Project.objects.published().select_related("territory").only(*CARD_FIELDS)
+    queryset = (
+        Project.objects.published()
+        .only(*CARD_FIELDS)
+        # The place's name and country code rather than the place itself:
+        # building a Territory for every card cost more than the rest of its row.
+        .annotate(territory_name=F("territory__name"), territory_country=F("territory__country"))
+    )
     if getattr(user, "is_authenticated", False):
         queryset = queryset.annotate(
             is_followed=Exists(Follow.objects.filter(user=user, project=OuterRef("pk")))
@@ -117,15 +123,30 @@ def _rendition(image, image_filter: Filter):
         return None  # the file is missing: the page shows the placeholder
 
 
-def _images_with_renditions(image_ids: set[int], specs: list[str]) -> dict:
-    """The images, by id, each with its renditions for `specs`, loaded
-    together from the renditions in one query (several projects may share a
-    cover, a cover may be a photo too)."""
-    renditions = (
+# A page's covers with their card renditions, in a statement written once
+# per process (portal/prepared.py) rather than for every page: the cover ids
+# fill a fixed number of parameters (a list of any length would make new SQL
+# for each count of covers), those a page leaves empty hold 0, which no
+# image has.
+COVER_SLOTS = 24
+_CARD_RENDITIONS = Prepared(
+    lambda *image_ids: (
         _rendition_model()
-        .objects.filter(image_id__in=image_ids, filter_spec__in=specs)
+        .objects.filter(image_id__in=image_ids, filter_spec=CARD_IMAGE_SPEC)
         .select_related("image")
-    )
+    ),
+    *[int] * COVER_SLOTS,
+)
+
+
+def _card_covers(image_ids: set[int]) -> dict:
+    """The images, by id, each with its card rendition (several projects may
+    share a cover)."""
+    ids = sorted(image_ids)
+    renditions = []
+    for start in range(0, len(ids), COVER_SLOTS):
+        some = ids[start : start + COVER_SLOTS]
+        renditions += _CARD_RENDITIONS(*some, *[0] * (COVER_SLOTS - len(some)))
     return _images_of(renditions, image_ids)
 
 
@@ -154,37 +175,50 @@ def _with_renditions(images: dict, renditions) -> dict:
     return images
 
 
-def prepare_cards(projects) -> list[Project]:
-    """Give each project its card (`card_html`, what projects/_project_cards.html
-    shows), worked out once per page in plain Python: a template spends
-    several times as long on the same lookups, filters and translations, 24
-    times over. (A model's get_FOO_display() also evaluates the lazy choices
-    on each call, about 0.75 ms for the risk rating.) The covers' renditions
-    come in one query."""
-    projects = list(projects)
-    labels = CardLabels.translated()
-    covers = _images_with_renditions(
-        {project.cover_image_id for project in projects} - {None}, [CARD_IMAGE_SPEC]
+@dataclass(frozen=True)
+class CardWords:
+    """What the cards say in the active language, besides each project's own
+    values (see projects/words.py)."""
+
+    labels: CardLabels
+    sectors: dict[str, str]
+    instruments: dict[str, str]
+    risks: dict[str, str]
+    funding_line: str
+
+
+@once_per_language
+def card_words() -> CardWords:
+    return CardWords(
+        labels=CardLabels.translated(),
+        sectors={key: str(label) for key, label in SECTORS},
+        instruments={key: str(label) for key, label in Instrument.choices},
+        risks={letter: f"{letter} — {label}" for letter, label, _text in RISK_RATINGS},
+        funding_line=gettext("%(percent)s%% of %(amount)s %(currency)s"),
     )
-    sectors = {key: str(label) for key, label in SECTORS}
-    instruments = {key: str(label) for key, label in Instrument.choices}
-    risks = {letter: f"{letter} — {label}" for letter, label, _text in RISK_RATINGS}
-    funding_line = gettext("%(percent)s%% of %(amount)s %(currency)s")
-    places: dict[int, str] = {}  # a page shows a handful of places, each translated once
+
+
+def prepare_cards(projects) -> list[Project]:
+    """Give each project of project_cards() its card (`card_html`, what
+    projects/_project_cards.html shows), worked out once per page in plain
+    Python: a template spends several times as long on the same lookups,
+    filters and translations, 24 times over. (A model's get_FOO_display()
+    also evaluates the lazy choices on each call, about 0.75 ms for the risk
+    rating.) The covers' renditions come in one query."""
+    projects = list(projects)
+    words = card_words()
+    covers = _card_covers({project.cover_image_id for project in projects} - {None})
+    sectors, instruments, risks = words.sectors, words.instruments, words.risks
     # Every project page's address differs only by its slug.
     marker = "__slug__"
     link = reverse("projects:detail", args=[marker])
     for project in projects:
         project.url = link.replace(marker, project.slug)
         project.initial = project.title[:1].upper()
-        territory = project.territory
-        if territory is None:
+        if project.territory_id is None:
             project.place = ""
         else:
-            place = places.get(territory.pk)
-            if place is None:
-                place = places[territory.pk] = f"{territory.name} › {territory.country.name}"
-            project.place = place
+            project.place = f"{project.territory_name} › {country_name(project.territory_country)}"
         project.sector_label = sectors.get(project.sector, project.sector)
         project.instrument_label = instruments.get(project.instrument, project.instrument)
         project.risk_label = risks.get(project.risk_rating, project.risk_rating)
@@ -192,7 +226,7 @@ def prepare_cards(projects) -> list[Project]:
         project.is_endorsed = project.endorsement == Project.Endorsement.ENDORSED
         project.bar_percent = min(project.funded_percent, 100)
         project.funding_text = (
-            funding_line
+            words.funding_line
             % {
                 "percent": project.funded_percent,
                 "amount": floatformat(project.funding_sought, "-2g"),
@@ -203,7 +237,7 @@ def prepare_cards(projects) -> list[Project]:
         )
         # Annotated for signed-in visitors only.
         project.is_followed = getattr(project, "is_followed", False)
-        project.card_html = card_html(project, labels)
+        project.card_html = card_html(project, words.labels)
     return projects
 
 

@@ -18,13 +18,18 @@ from portal.models import Territory
 
 from . import selectors, services
 from .caching import anonymous_page_cache, do_not_cache, prerendered_fields
-from .filters import SORTS
+from .filters import PLACE_FIELDS, SORTS
 from .models import Follow, Project
+from .words import once_per_language
 
 PAGE_SIZE = 24
 CHOICE_FIELDS = ("country", "territory", "sector", "sdg", "instrument", "status", "risk")
 FREE_FIELDS = ("q", "min_funded", "max_funded", "returnee", "women", "endorsed")
-PLACE_FIELDS = ("country", "territory")  # their choices are the territories in the database
+
+
+@once_per_language
+def _sorts() -> list[tuple[str, str]]:
+    return [(value, str(label)) for value, label in SORTS]
 
 
 @require_safe
@@ -45,7 +50,7 @@ def catalogue(request):
             ),
             "page_obj": page,
             "projects": selectors.prepare_cards(page.object_list),
-            "sorts": SORTS,
+            "sorts": _sorts(),
             "current_sort": filterset.effective_sort,
             "has_filters": any(
                 value not in ("", None, [], False)

@@ -316,6 +316,28 @@ def test_card_labels_are_in_the_pages_language(client):
     assert "Women-led" in card
 
 
+def test_card_places_name_their_country_in_the_pages_language(client):
+    ProjectFactory(title="Agave cooperative")
+    assert "Jerez › Mexico" in client.get(URL).content.decode()
+    assert "Jerez › México" in client.get("/es/projects/").content.decode()
+    assert "Jerez › Mexico" in client.get(URL).content.decode()
+
+
+def test_cards_of_more_covers_than_one_statement_holds(django_assert_num_queries):
+    """A page's covers are read in statements of COVER_SLOTS ids each."""
+    from projects.selectors import COVER_SLOTS, prepare_cards, project_cards
+
+    for i in range(COVER_SLOTS + 2):
+        ProjectFactory(title=f"Project {i}", cover_image=ImageFactory())
+    prepare_cards(project_cards())  # renditions are made on the first view
+    with django_assert_num_queries(3):  # the projects, then the covers in two statements
+        cards = prepare_cards(project_cards())
+    assert len(cards) == COVER_SLOTS + 2
+    assert all(card.card_image is not None for card in cards)
+    assert len({card.card_image.image_id for card in cards}) == COVER_SLOTS + 2
+    assert all("<img " in card.card_html for card in cards)
+
+
 def test_a_place_added_later_is_offered_and_filters(client, senegal):
     ProjectFactory(title="Louga cold room", territory=senegal)
     html = client.get(URL).content.decode()
