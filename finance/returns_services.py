@@ -1865,6 +1865,11 @@ def payout_card_refunds(payout: PayoutRequest):
     return Refund.objects.filter(idempotency_key__startswith=f"payout:{payout.pk}:refund:")
 
 
+def payout_card_refunded_minor(payout: PayoutRequest) -> int:
+    """How much of a card withdrawal already went back to the cards, in minor units."""
+    return payout_card_refunds(payout).aggregate(s=Sum("amount_minor"))["s"] or 0
+
+
 def card_payout_room(user, currency: str) -> Money:
     """How much can still go back to the investor's cards in ``currency``: what the card
     payments captured and have not refunded, less what withdrawals awaiting approval will
@@ -2056,7 +2061,7 @@ def _payout_send_to_cards(*, payout: PayoutRequest, by) -> None:
             )
             if locked.status != PayoutRequest.Status.REQUESTED:
                 return  # decided meanwhile; payout_approve says how
-            sent = payout_card_refunds(locked).aggregate(s=Sum("amount_minor"))["s"] or 0
+            sent = payout_card_refunded_minor(locked)
             left = total - sent
             if left <= 0:
                 return
@@ -2165,10 +2170,7 @@ def payout_reject(*, payout: PayoutRequest, by, reason: str) -> PayoutRequest:
             return payout
         if payout.status != PayoutRequest.Status.REQUESTED:
             raise WalletRefused(_("This withdrawal was already decided."))
-        sent = Money.from_minor(
-            payout_card_refunds(payout).aggregate(s=Sum("amount_minor"))["s"] or 0,
-            payout.currency,
-        )
+        sent = Money.from_minor(payout_card_refunded_minor(payout), payout.currency)
         if sent == payout.money:
             raise WalletRefused(
                 _(

@@ -39,6 +39,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import datetime
+import functools
 import logging
 import secrets
 from collections import defaultdict
@@ -302,22 +303,27 @@ def _lock_offering(offering_id: int, *, reserve: Decimal | None = None) -> Offer
     return offering
 
 
-def _reserve_if_it_fits(offering_id: int, amount: Decimal) -> Offering | None:
-    """One UPDATE adds `amount` to the offering's `reserved`, taking the row's
-    lock, if it fits in what is left (`Offering.remaining`); returns the
-    offering as it was before, or None if the amount does not fit (or there
-    is no such offering). Written as SQL: the ORM's update() returns no rows."""
+@functools.cache
+def _reserve_sql(vendor: str) -> str:
+    """The reserving UPDATE, written once per database vendor: every pledge runs it."""
     meta = Offering._meta
     quote = connection.ops.quote_name
     reserved, hard_cap, target = (
         quote(meta.get_field(name).column) for name in ("reserved", "hard_cap", "target")
     )
-    sql = (
+    return (
         f"UPDATE {quote(meta.db_table)} SET {reserved} = {reserved} + %s "  # noqa: S608
         f"WHERE {quote(meta.pk.column)} = %s "
         f"AND {reserved} + %s <= COALESCE({hard_cap}, {target}) RETURNING {Returning.COLUMNS}"
     )
-    found = _OFFERING_RETURNED(sql, [amount, offering_id, amount])
+
+
+def _reserve_if_it_fits(offering_id: int, amount: Decimal) -> Offering | None:
+    """One UPDATE adds `amount` to the offering's `reserved`, taking the row's
+    lock, if it fits in what is left (`Offering.remaining`); returns the
+    offering as it was before, or None if the amount does not fit (or there
+    is no such offering). Written as SQL: the ORM's update() returns no rows."""
+    found = _OFFERING_RETURNED(_reserve_sql(connection.vendor), [amount, offering_id, amount])
     if not found:
         return None
     offering = found[0]

@@ -208,6 +208,12 @@ class Prepared:
         self._model = None
         self._for_write = False
 
+    def _compiled_for(self, using: str) -> _Compiled:
+        compiled = self._compiled.get(using)
+        if compiled is None:
+            compiled = self._compiled[using] = self._compile(using)
+        return compiled
+
     def _compile(self, using: str) -> _Compiled:
         queryset = self._build(*self._placeholders).using(using)
         compiler = queryset.query.get_compiler(using=using)
@@ -233,9 +239,7 @@ class Prepared:
         if len(values) != len(self._placeholders):
             raise TypeError(f"expected {len(self._placeholders)} values, got {len(values)}")
         using = self._using()
-        compiled = self._compiled.get(using)
-        if compiled is None:
-            compiled = self._compiled[using] = self._compile(using)
+        compiled = self._compiled_for(using)
         connection = connections[using]
         if (
             compiled.queryset.query.select_for_update
@@ -307,9 +311,7 @@ class Returning:
         if not sql.rstrip().endswith(self.COLUMNS):
             raise ImproperlyConfigured(f"Returning SQL must end with RETURNING {self.COLUMNS}.")
         using = router.db_for_write(self._model)
-        compiled = self._rows._compiled.get(using)
-        if compiled is None:
-            compiled = self._rows._compiled[using] = self._rows._compile(using)
+        compiled = self._rows._compiled_for(using)
         columns = self._columns.get(using)
         if columns is None:
             quote = connections[using].ops.quote_name
