@@ -3,6 +3,8 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from portal.forms import FieldsCopiedPerForm
+
 from .offerings import Pledge
 
 
@@ -38,6 +40,10 @@ class PledgeForm(forms.Form):
         if amount > Decimal("1000000000"):
             raise forms.ValidationError(_("That amount is too large."))
         return amount
+
+
+# Built on every pledge: its fields are shared, not deep-copied, between forms.
+PledgeForm.base_fields = FieldsCopiedPerForm(PledgeForm.base_fields, per_form=())
 
 
 class KnowledgeTestForm(forms.Form):

@@ -20,6 +20,7 @@ or DELETE; on PostgreSQL the database enforces this, and the balance of every tr
 triggers installed by migration 0002.
 """
 
+import functools
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -562,16 +563,14 @@ def _posted_meanwhile(posting: dict, leg_keys) -> Transaction | None:
     return None
 
 
-def _insert_transaction(posting: dict) -> Transaction | None:
-    """INSERT the transaction row, or nothing if its idempotency key or the transaction it
-    reverses is taken (None then). Written as SQL: ON CONFLICT DO NOTHING, which the ORM
-    cannot combine with returning the new id, spares the savepoint that catching the
-    unique violation needs."""
-    transaction = Transaction(**posting, created_at=timezone.now())
-    fields = [
+@functools.cache
+def _insert_transaction_sql(vendor: str) -> tuple[str, tuple]:
+    """The INSERT of a transaction row and its fields, written once per database vendor:
+    every posting runs it."""
+    fields = tuple(
         Transaction._meta.get_field(name)
         for name in ("idempotency_key", "kind", "memo", "created_at", "reverses", "created_by")
-    ]
+    )
     quote = connection.ops.quote_name
     sql = (
         f"INSERT INTO {quote(Transaction._meta.db_table)} "  # noqa: S608 - names from model metadata
@@ -579,6 +578,16 @@ def _insert_transaction(posting: dict) -> Transaction | None:
         f"VALUES ({', '.join(['%s'] * len(fields))}) "
         f"ON CONFLICT DO NOTHING RETURNING {quote(Transaction._meta.pk.column)}"
     )
+    return sql, fields
+
+
+def _insert_transaction(posting: dict) -> Transaction | None:
+    """INSERT the transaction row, or nothing if its idempotency key or the transaction it
+    reverses is taken (None then). Written as SQL: ON CONFLICT DO NOTHING, which the ORM
+    cannot combine with returning the new id, spares the savepoint that catching the
+    unique violation needs."""
+    transaction = Transaction(**posting, created_at=timezone.now())
+    sql, fields = _insert_transaction_sql(connection.vendor)
     params = [
         field.get_db_prep_save(getattr(transaction, field.attname), connection) for field in fields
     ]

@@ -56,7 +56,7 @@ from django.utils.translation import gettext_lazy as _
 from stdnum.iso11649 import format as rf_format
 
 from portal.models import AuditEntry
-from portal.prepared import Prepared, Returning
+from portal.prepared import Insert, Prepared, Returning, Update
 from projects.caching import pages_changed
 
 from .exceptions import FinanceError
@@ -250,6 +250,10 @@ _PLEDGE_LOCKED_WITH_OFFERING = Prepared(
 _PAYMENT_LOCKED = Prepared(
     lambda pk: Payment.objects.select_for_update().filter(pk=pk).order_by(), int
 )
+# And the writes every pledge and every payment make, as save() makes them.
+_INSERT_PLEDGE = Insert(Pledge)
+_UPDATE_PLEDGE_REFERENCE = Update(Pledge, "bank_reference")
+_UPDATE_PLEDGE_PAID = Update(Pledge, "status", "paid_at")
 
 
 def _lock_investor(investor) -> None:
@@ -398,20 +402,23 @@ def pledge_create(
             # The pledge row is written before the lock: no one else sees it
             # until this transaction commits, and if the offering refuses it
             # below, the rollback takes it away again.
-            pledge = Pledge.objects.create(
-                offering_id=offering.pk,
-                investor=investor,
-                amount=amount,
-                currency=currency,
-                fee=fee,
-                method=method,
-                idempotency_key=idempotency_key,
-                created_at=now,
-                expires_at=now + datetime.timedelta(minutes=settings.PUENTE_PLEDGE_EXPIRY_MINUTES),
+            pledge = _INSERT_PLEDGE(
+                Pledge(
+                    offering_id=offering.pk,
+                    investor=investor,
+                    amount=amount,
+                    currency=currency,
+                    fee=fee,
+                    method=method,
+                    idempotency_key=idempotency_key,
+                    created_at=now,
+                    expires_at=now
+                    + datetime.timedelta(minutes=settings.PUENTE_PLEDGE_EXPIRY_MINUTES),
+                )
             )
             if method in (Pledge.Method.BANK_TRANSFER, Pledge.Method.REMITTANCE):
                 pledge.bank_reference = bank_reference_for(pledge)
-                pledge.save(update_fields=["bank_reference"])
+                _UPDATE_PLEDGE_REFERENCE(pledge)
             if limit is not None:
                 # Checked again under the investor's lock, this pledge counted:
                 # two pledges at once cannot both fit in what is left.
@@ -693,7 +700,7 @@ def pledge_mark_paid(*, payment: Payment) -> Pledge:
             return pledge
         pledge.status = Pledge.Status.PAID
         pledge.paid_at = timezone.now()
-        pledge.save(update_fields=["status", "paid_at"])
+        _UPDATE_PLEDGE_PAID(pledge)
         AuditEntry.record(
             actor=None, action="pledge.paid", obj=pledge, from_state="pending", to_state="paid"
         )

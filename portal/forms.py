@@ -1,9 +1,31 @@
+import copy
+
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from .models import ConsentRecord, User
+
+
+class FieldsCopiedPerForm(dict):
+    """A form class's `base_fields`, which Django's BaseForm.__init__
+    deep-copies into every form's own `fields`: this copy shares every field
+    but `per_form` between forms. For forms whose fields nothing changes
+    once they are defined (validating and rendering only read them) but
+    those named in `per_form` (the catalogue's place lists, whose choices
+    each request sets); deep copies of the others, with their lists of
+    choices, were most of the cost of building such a form."""
+
+    def __init__(self, fields, per_form):
+        super().__init__(fields)
+        self.per_form = frozenset(per_form)
+
+    def __deepcopy__(self, memo):
+        return {
+            name: copy.deepcopy(field, memo) if name in self.per_form else field
+            for name, field in self.items()
+        }
 
 
 def country_choices() -> list[tuple[str, str]]:

@@ -15,6 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
+from .prepared import Insert
+
 
 def currency_choices() -> list[tuple[str, str]]:
     return [(code, code) for code in settings.PUENTE_CURRENCIES]
@@ -326,16 +328,22 @@ class AuditEntry(models.Model):
         reason: str = "",
         data: dict | None = None,
     ) -> AuditEntry:
-        return cls.objects.create(
-            actor=actor if getattr(actor, "is_authenticated", False) else None,
-            action=action,
-            object_type=obj._meta.label_lower,
-            object_id=str(obj.pk),
-            from_state=from_state,
-            to_state=to_state,
-            reason=reason,
-            data=data or {},
+        return _INSERT_AUDIT_ENTRY(
+            cls(
+                actor=actor if getattr(actor, "is_authenticated", False) else None,
+                action=action,
+                object_type=obj._meta.label_lower,
+                object_id=str(obj.pk),
+                from_state=from_state,
+                to_state=to_state,
+                reason=reason,
+                data=data or {},
+            )
         )
+
+
+# Every money movement records one: written with SQL built once.
+_INSERT_AUDIT_ENTRY = Insert(AuditEntry)
 
 
 class Notification(models.Model):

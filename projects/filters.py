@@ -22,6 +22,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from portal.forms import FieldsCopiedPerForm
 from portal.models import Territory
 
 from .models import SEARCH_COLUMN, SEARCH_CONFIG, Instrument, Project
@@ -114,25 +115,6 @@ class CheckedFilter(django_filters.Filter):
         if not value:
             return qs
         return qs.filter(**{self.field_name: self.when_checked})
-
-
-class FieldsCopiedPerForm(dict):
-    """A form class's `base_fields`, which Django's BaseForm.__init__
-    deep-copies into every form's own `fields`: this copy shares every field
-    but `per_form` between forms. Nothing changes a field once it is
-    defined (validating and rendering only read it) but the place fields,
-    whose choices each request sets; deep copies of the others, with their
-    lists of choices, were nearly all the cost of building the form."""
-
-    def __init__(self, fields, per_form):
-        super().__init__(fields)
-        self.per_form = frozenset(per_form)
-
-    def __deepcopy__(self, memo):
-        return {
-            name: copy.deepcopy(field, memo) if name in self.per_form else field
-            for name, field in self.items()
-        }
 
 
 class CatalogueForm(forms.Form):

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from finance.locks import set_lock_timeout
 from finance.offerings import Payment, Pledge
 from portal.models import AuditEntry
+from portal.prepared import Insert, Update
 
 from . import register_provider
 from .base import PaymentError, PaymentNotCancellable, PaymentProvider
@@ -56,6 +57,10 @@ FAILURE_TEXTS = {
         "An error occurred while processing your card. Try again in a little bit."
     ),
 }
+
+# Every card payment is written once and its state once or twice, as save() would.
+_INSERT_PAYMENT = Insert(Payment)
+_UPDATE_PAYMENT_STATE = Update(Payment, "status", "captured_minor", "failure_message", "updated_at")
 
 
 def failure_text(message: str) -> str:
@@ -279,12 +284,14 @@ class StripeProvider(PaymentProvider):
                         user_message=str(MESSAGES["not_payable"]),
                     )
                 due = locked.total_due
-                payment = Payment.objects.create(
-                    pledge=locked,
-                    provider=self.name,
-                    # Minor units of the pledge's own currency: 5000 JPY is 5000, 50 USD is 5000.
-                    amount_minor=due.minor_units,
-                    currency=due.currency,
+                payment = _INSERT_PAYMENT(
+                    Payment(
+                        pledge=locked,
+                        provider=self.name,
+                        # Minor units of the pledge's own currency: 5000 JPY is 5000, 50 USD is 5000.
+                        amount_minor=due.minor_units,
+                        currency=due.currency,
+                    )
                 )
         if payment.provider_reference and payment.client_secret:
             return payment
@@ -386,7 +393,7 @@ class StripeProvider(PaymentProvider):
             # requires_payment_method before any attempt, requires_confirmation,
             # processing: nothing decided yet.
             return
-        payment.save(update_fields=["status", "captured_minor", "failure_message", "updated_at"])
+        _UPDATE_PAYMENT_STATE(payment)
         if payment.status != before:
             AuditEntry.record(
                 actor=None,

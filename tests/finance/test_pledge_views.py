@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 
 from finance import services
+from finance.forms import PledgeForm
 from finance.offerings import Pledge
 from tests.factories import UserFactory
 
@@ -60,6 +61,23 @@ def test_bad_amount_is_refused_next_to_the_field_and_kept(client, investor):
     )
     assert response.status_code == 400 and "minimum pledge" in response.content.decode()
     assert not Pledge.objects.exists()
+
+
+def test_forms_share_their_fields_but_nothing_of_one_request_reaches_the_next(client, investor):
+    """The pledge form's fields are shared between forms, not copied for each."""
+    offering = make_offering()
+    first, second = PledgeForm(offering=offering), PledgeForm(offering=offering)
+    assert first.fields["amount"] is second.fields["amount"]
+    assert first.fields is not second.fields
+    refused = client.post(
+        f"/en/offerings/{offering.pk}/pledge/",
+        {"amount": "abc", "method": "bank_transfer", "key": "k1", "confirm": "1"},
+    ).content.decode()
+    assert 'aria-invalid="true"' in refused and 'value="abc"' in refused
+    fresh = client.get(f"/en/offerings/{offering.pk}/pledge/").content.decode()
+    assert "aria-invalid" not in fresh and "abc" not in fresh
+    assert 'value="card"' in fresh and re.search(r'value="card"[^>]*checked', fresh)
+    assert form_key(fresh) != "k1"
 
 
 def test_lock_timeout_answers_503_with_retry_after(client, investor, monkeypatch):
