@@ -6,7 +6,8 @@ to pay; asserts only that the work was done.
 
 The clients post the form as a browser does (URL-encoded), and the faked
 provider pays as a card provider's success arrives: the payment row with
-what was captured, then `pledge_mark_paid`, which is what the webhook runs."""
+what was captured, written as the card provider writes its payment rows
+(`Insert`), then `pledge_mark_paid`, which is what the webhook runs."""
 
 import contextlib
 import statistics
@@ -28,6 +29,7 @@ from finance.offerings import Payment, Pledge
 from finance.services import pledge_fee, pledge_mark_paid
 from portal import urls as portal_urls
 from portal.models import AuditEntry, User
+from portal.prepared import Insert
 from tests.conftest import requires_postgres
 from tests.finance.builders import make_offering, recording
 
@@ -85,15 +87,19 @@ def test_pledges_per_second_against_a_minimal_insert():
     fee = pledge_fee(offering, amount, Pledge.Method.CARD)
     due_minor = Money(amount + fee, offering.currency).minor_units
 
+    insert_payment = Insert(Payment)
+
     def pay(pledge_id: int) -> None:
-        payment = Payment.objects.create(
-            pledge_id=pledge_id,
-            provider=recording.name,
-            provider_reference=f"rec-{pledge_id}",
-            amount_minor=due_minor,
-            currency=offering.currency,
-            status=Payment.Status.SUCCEEDED,
-            captured_minor=due_minor,
+        payment = insert_payment(
+            Payment(
+                pledge_id=pledge_id,
+                provider=recording.name,
+                provider_reference=f"rec-{pledge_id}",
+                amount_minor=due_minor,
+                currency=offering.currency,
+                status=Payment.Status.SUCCEEDED,
+                captured_minor=due_minor,
+            )
         )
         pledge_mark_paid(payment=payment)
 
