@@ -434,8 +434,9 @@ def _instances(using: str, model, columns: list[str], text) -> list:
 class Insert:
     """`Insert(Pledge)`, then `insert(pledge)`: writes a new object's row as
     `pledge.save(force_insert=True)` would, with the INSERT's SQL written once
-    per database rather than by the ORM's compiler on every call (about a
-    fifth of a millisecond each).
+    per database rather than by the ORM's compiler on every call: an audit
+    entry costs about 140 µs of CPU this way against 190 µs through
+    `objects.create()`, on PostgreSQL.
 
     What save() does around the statement is done here too: the related
     objects' checks, pre_save and post_save (created), each field's
@@ -549,9 +550,7 @@ class Update:
         self._plain = (
             not meta.parents
             and not meta.select_on_save
-            and not any(
-                hasattr(field, "get_placeholder") or field.primary_key for field in self._fields
-            )
+            and not any(hasattr(field, "get_placeholder") for field in self._fields)
         )
         self._sql: dict[str, str] = {}
 
@@ -561,7 +560,7 @@ class Update:
             raise TypeError(f"Update({model.__name__}) was given a {type(obj).__name__}.")
         if obj.pk is None:
             raise ValueError("Cannot force an update in save() with no primary key.")
-        using = using or obj._state.db or router.db_for_write(model, instance=obj)
+        using = using or router.db_for_write(model, instance=obj)
         if not self._plain:
             obj.save(update_fields=self._names, using=using)
             return obj
