@@ -486,7 +486,7 @@ class Insert:
         )
         with transaction.mark_for_rollback_on_error(using):
             values = [field.pre_save(obj, True) for field in self._fields]
-            if any(hasattr(value, "resolve_expression") for value in values):
+            if _has_expression(values):
                 rows = model._base_manager._insert(
                     [obj],
                     fields=self._fields,
@@ -495,20 +495,12 @@ class Insert:
                 )
                 pk = rows[0][0]
             else:
-                params = [
-                    field.get_db_prep_save(value, connection)
-                    for field, value in zip(self._fields, values, strict=True)
-                ]
+                params = _db_values(self._fields, values, connection)
                 with connection.cursor() as cursor:
                     cursor.execute(self._sql_for(using, obj), params)
                     pk = cursor.fetchone()[0]
         setattr(obj, model._meta.auto_field.attname, pk)
-        obj._state.db = using
-        obj._state.adding = False
-        signals.post_save.send(
-            sender=model, instance=obj, created=True, update_fields=None, raw=False, using=using
-        )
-        return obj
+        return _saved(obj, using, created=True, update_fields=None)
 
     def _sql_for(self, using: str, obj: models.Model) -> str:
         """The INSERT as the ORM's compiler writes it for `obj`, once per
@@ -571,7 +563,7 @@ class Update:
         connection = connections[using]
         with transaction.mark_for_rollback_on_error(using):
             values = [field.pre_save(obj, False) for field in self._fields]
-            if any(hasattr(value, "resolve_expression") for value in values):
+            if _has_expression(values):
                 updated = (
                     model._base_manager.using(using)
                     .filter(pk=obj.pk)
@@ -583,27 +575,14 @@ class Update:
                     )
                 )
             else:
-                params = [
-                    field.get_db_prep_save(value, connection)
-                    for field, value in zip(self._fields, values, strict=True)
-                ]
+                params = _db_values(self._fields, values, connection)
                 params.append(model._meta.pk.get_db_prep_value(obj.pk, connection))
                 with connection.cursor() as cursor:
                     cursor.execute(self._sql_for(using), params)
                     updated = cursor.rowcount
         if not updated:
             raise DatabaseError("Save with update_fields did not affect any rows.")
-        obj._state.db = using
-        obj._state.adding = False
-        signals.post_save.send(
-            sender=model,
-            instance=obj,
-            created=False,
-            update_fields=self._names,
-            raw=False,
-            using=using,
-        )
-        return obj
+        return _saved(obj, using, created=False, update_fields=self._names)
 
     def _sql_for(self, using: str) -> str:
         sql = self._sql.get(using)
@@ -617,3 +596,30 @@ class Update:
                 f"WHERE {quote(meta.db_table)}.{quote(meta.pk.column)} = %s"
             )
         return sql
+
+
+def _has_expression(values: list) -> bool:
+    return any(hasattr(value, "resolve_expression") for value in values)
+
+
+def _db_values(fields: list, values: list, connection) -> list:
+    return [
+        field.get_db_prep_save(value, connection)
+        for field, value in zip(fields, values, strict=True)
+    ]
+
+
+def _saved(obj: models.Model, using: str, *, created: bool, update_fields) -> models.Model:
+    """What save() does once the row is written: the object belongs to that
+    database, and post_save is sent."""
+    obj._state.db = using
+    obj._state.adding = False
+    signals.post_save.send(
+        sender=type(obj),
+        instance=obj,
+        created=created,
+        update_fields=update_fields,
+        raw=False,
+        using=using,
+    )
+    return obj
