@@ -2,16 +2,18 @@
 lock), and the same test without the lock oversells, so it can fail."""
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, connections
+from django.db import connection, connections, transaction
+from django.test import Client
 
 from finance import services
 from finance.ledger import balance
-from finance.offerings import Pledge
+from finance.offerings import Offering, Pledge
 from portal.models import User
 from tests.conftest import requires_postgres
 
@@ -132,3 +134,50 @@ def test_concurrent_pledges_of_one_investor_never_pass_the_yearly_limit(settings
     assert outcomes == {"made": 5, "refused": 7}
     total = sum(Pledge.objects.filter(investor=investor).values_list("amount", flat=True))
     assert total == limit
+
+
+def test_an_offering_locked_elsewhere_answers_503_at_once_and_writes_nothing(settings):
+    """The lock timeout for real: another transaction holds the offering's
+    row (a closing, a cancellation); the pledge page answers "busy, try
+    again" within the timeout instead of queueing, and keeps no pledge."""
+    settings.PUENTE_LOCK_TIMEOUT_MS = 200
+    offering = make_offering(target=Decimal("5000"), hard_cap=Decimal("5000"))
+    investor = User.objects.create(email="waiting@example.org", verification_tier="enhanced")
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_offering():
+        try:
+            with transaction.atomic():
+                Offering.objects.select_for_update().get(pk=offering.pk)
+                locked.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_offering)
+    holder.start()
+    client = Client()
+    client.force_login(investor)
+    try:
+        assert locked.wait(10)
+        started = time.monotonic()
+        response = client.post(
+            f"/en/offerings/{offering.pk}/pledge/",
+            {"amount": "100", "method": "card", "key": "k", "confirm": "1"},
+        )
+        waited = time.monotonic() - started
+    finally:
+        release.set()
+        holder.join()
+    assert response.status_code == 503 and response["Retry-After"] == "5"
+    assert "try again" in response.content.decode()
+    assert waited < 5  # the timeout, not the holder's 10 seconds
+    assert not Pledge.objects.exists()
+    offering.refresh_from_db()
+    assert offering.reserved == 0
+    # Once the holder is gone, the same form goes through.
+    response = client.post(
+        f"/en/offerings/{offering.pk}/pledge/",
+        {"amount": "100", "method": "card", "key": "k", "confirm": "1"},
+    )
+    assert response.status_code == 302 and Pledge.objects.get().amount == Decimal("100")
