@@ -536,9 +536,7 @@ def _post(posting: dict, checked: list[tuple[Account, Money, int]], leg_keys) ->
     # Should a write fail, the enclosing transaction is marked for rollback, so a caller
     # that carried on would be told at its next query.
     with atomic(savepoint=False):
-        posted = _insert_transaction(posting)
-        if posted is not None:
-            _insert_legs(posted, checked, size)
+        posted = _insert_transaction(posting, checked, size)
     if posted is not None:
         return posted
     # The key, or the reversal of the same transaction, was taken by a concurrent posting
@@ -581,16 +579,30 @@ def _insert_transaction_sql(vendor: str) -> tuple[str, tuple]:
     return sql, fields
 
 
-def _insert_transaction(posting: dict) -> Transaction | None:
-    """INSERT the transaction row, or nothing if its idempotency key or the transaction it
-    reverses is taken (None then). Written as SQL: ON CONFLICT DO NOTHING, which the ORM
-    cannot combine with returning the new id, spares the savepoint that catching the
-    unique violation needs."""
+def _insert_transaction(
+    posting: dict, checked: list[tuple[Account, Money, int]], size: int
+) -> Transaction | None:
+    """INSERT the transaction row and its legs, or nothing if its idempotency key or the
+    transaction it reverses is taken (None then). Written as SQL: ON CONFLICT DO NOTHING,
+    which the ORM cannot combine with returning the new id, spares the savepoint that
+    catching the unique violation needs.
+
+    On PostgreSQL, when the legs fit in one statement, the transaction and its legs are one
+    statement, one round trip: the legs' INSERT takes the new id from the transaction's (a
+    data-modifying WITH) and writes nothing when the transaction's wrote nothing."""
     transaction = Transaction(**posting, created_at=timezone.now())
     sql, fields = _insert_transaction_sql(connection.vendor)
     params = [
         field.get_db_prep_save(getattr(transaction, field.attname), connection) for field in fields
     ]
+    together = connection.vendor == "postgresql" and len(checked) <= _legs_per_statement(size)
+    if together:
+        sql = _with_legs_sql(sql, len(checked))
+        params += [
+            value
+            for account, money, minor in checked
+            for value in (account.pk, minor, money.currency)
+        ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
@@ -599,17 +611,44 @@ def _insert_transaction(posting: dict) -> Transaction | None:
     transaction.pk = row[0]
     transaction._state.adding = False
     transaction._state.db = connection.alias
+    if not together:
+        _insert_legs(transaction, checked, size)
     return transaction
+
+
+def _legs_per_statement(size: int) -> int:
+    return max(1, size // 4)  # four parameters a leg
+
+
+def _leg_columns() -> str:
+    quote = connection.ops.quote_name
+    return ", ".join(
+        quote(Leg._meta.get_field(name).column)
+        for name in ("transaction", "account", "amount_minor", "currency")
+    )
+
+
+@functools.cache
+def _with_legs_sql(insert_transaction: str, legs: int) -> str:
+    """PostgreSQL: `insert_transaction` (ending RETURNING its id) and the INSERT of `legs`
+    legs that takes that id, as one statement returning the id."""
+    quote = connection.ops.quote_name
+    pk = quote(Transaction._meta.pk.column)
+    values = ", ".join(["(%s, %s, %s)"] * legs)
+    return (
+        f"WITH posted AS ({insert_transaction}), "  # noqa: S608 - names from model metadata
+        f"legs AS (INSERT INTO {quote(Leg._meta.db_table)} ({_leg_columns()}) "
+        f"SELECT posted.{pk}, leg.account, leg.amount, leg.currency "
+        f"FROM posted, (VALUES {values}) AS leg (account, amount, currency)) "
+        f"SELECT {pk} FROM posted"
+    )
 
 
 def _insert_legs(posted: Transaction, checked: list[tuple[Account, Money, int]], size: int):
     quote = connection.ops.quote_name
-    columns = ", ".join(
-        quote(Leg._meta.get_field(name).column)
-        for name in ("transaction", "account", "amount_minor", "currency")
-    )
+    columns = _leg_columns()
     with connection.cursor() as cursor:
-        for batch in _batched(checked, max(1, size // 4)):
+        for batch in _batched(checked, _legs_per_statement(size)):
             values = ", ".join(["(%s, %s, %s, %s)"] * len(batch))
             cursor.execute(
                 f"INSERT INTO {quote(Leg._meta.db_table)} ({columns}) VALUES {values}",  # noqa: S608

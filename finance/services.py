@@ -61,7 +61,7 @@ from projects.caching import pages_changed
 
 from .exceptions import FinanceError
 from .ledger import Account, post_transaction
-from .locks import set_lock_timeout
+from .locks import LOCK_TIMEOUT_CTE, lock_timeout, set_lock_timeout
 from .money import Money, allocate, minor_unit_exponent
 from .offerings import (
     Instrument,
@@ -278,19 +278,19 @@ def _lock_offering(offering_id: int, *, reserve: Decimal | None = None) -> Offer
     before, for the caller to check under the lock: a refusal rolls the
     reservation back with the transaction. If it does not fit, nothing is
     reserved and the caller's check says so. In the common case one UPDATE
-    takes the lock and reserves, instead of a locking read and an UPDATE:
-    every pledge on the offering queues for this lock, so it is held for one
-    round trip less. With PUENTE_PLEDGE_LOCKING off, the new total is
+    sets the lock timeout, takes the lock and reserves, instead of three
+    statements: every pledge on the offering queues for this lock, so it is
+    held for less. With PUENTE_PLEDGE_LOCKING off, the new total is
     computed from a read that locks nothing, which is how the concurrency
     test shows that the lock matters."""
     locking = settings.PUENTE_PLEDGE_LOCKING
-    if locking:
-        set_lock_timeout()
     try:
         if reserve is not None and locking:
             before = _reserve_if_it_fits(offering_id, reserve)
             if before is not None:
                 return before
+        if locking:
+            set_lock_timeout()
         offering = (_OFFERING_LOCKED if locking else _OFFERING).get(offering_id)
     except OperationalError as error:
         if getattr(getattr(error, "__cause__", None), "sqlstate", None) == "55P03" or (
@@ -309,25 +309,33 @@ def _lock_offering(offering_id: int, *, reserve: Decimal | None = None) -> Offer
 
 @functools.cache
 def _reserve_sql(vendor: str) -> str:
-    """The reserving UPDATE, written once per database vendor: every pledge runs it."""
+    """The reserving UPDATE, written once per database vendor: every pledge
+    runs it. On PostgreSQL it sets the lock timeout first (finance/locks.py)."""
     meta = Offering._meta
     quote = connection.ops.quote_name
     reserved, hard_cap, target = (
         quote(meta.get_field(name).column) for name in ("reserved", "hard_cap", "target")
     )
-    return (
+    update = (
         f"UPDATE {quote(meta.db_table)} SET {reserved} = {reserved} + %s "  # noqa: S608
         f"WHERE {quote(meta.pk.column)} = %s "
-        f"AND {reserved} + %s <= COALESCE({hard_cap}, {target}) RETURNING {Returning.COLUMNS}"
+        f"AND {reserved} + %s <= COALESCE({hard_cap}, {target})"
     )
+    if vendor == "postgresql":
+        update = f"WITH {LOCK_TIMEOUT_CTE} {update} AND EXISTS (SELECT FROM lock_timeout)"
+    return f"{update} RETURNING {Returning.COLUMNS}"
 
 
 def _reserve_if_it_fits(offering_id: int, amount: Decimal) -> Offering | None:
     """One UPDATE adds `amount` to the offering's `reserved`, taking the row's
-    lock, if it fits in what is left (`Offering.remaining`); returns the
-    offering as it was before, or None if the amount does not fit (or there
-    is no such offering). Written as SQL: the ORM's update() returns no rows."""
-    found = _OFFERING_RETURNED(_reserve_sql(connection.vendor), [amount, offering_id, amount])
+    lock (waiting at most PUENTE_LOCK_TIMEOUT_MS), if it fits in what is left
+    (`Offering.remaining`); returns the offering as it was before, or None if
+    the amount does not fit (or there is no such offering). Written as SQL:
+    the ORM's update() returns no rows."""
+    params = [amount, offering_id, amount]
+    if connection.vendor == "postgresql":
+        params.insert(0, lock_timeout())
+    found = _OFFERING_RETURNED(_reserve_sql(connection.vendor), params)
     if not found:
         return None
     offering = found[0]

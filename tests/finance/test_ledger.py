@@ -31,6 +31,7 @@ from finance.ledger import (
 from finance.money import Money
 from finance.reconciliation import Difference, reconcile_ledger, register_check
 from tests.conftest import ON_POSTGRES, requires_postgres
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -93,8 +94,6 @@ def test_only_external_and_clearing_accounts_may_go_negative_by_default(user):
 
 
 def test_an_account_key_cannot_be_claimed_by_another_user(user):
-    from tests.factories import UserFactory
-
     wallet_of(user)
     with pytest.raises(LedgerError, match="belongs to user"):
         Account.get_or_create_for(
@@ -111,6 +110,39 @@ def test_a_balanced_posting_moves_money(wallet):
     assert balance(outside()) == usd("-100.00")
     assert sorted(posted.legs.values_list("amount_minor", flat=True)) == [-10000, 10000]
     assert set(posted.legs.values_list("currency", flat=True)) == {"USD"}
+
+
+def test_a_posting_writes_its_transaction_and_legs_in_one_statement_on_postgres(wallet):
+    deposit(wallet, "1.00", key="warm-up")  # the accounts exist
+    with CaptureQueriesContext(connection) as queries:
+        posted = deposit(wallet, "100.00", key="stripe:pi_2")
+    writes = [q["sql"] for q in queries if "INSERT" in q["sql"]]
+    leg_table = connection.ops.quote_name(Leg._meta.db_table)
+    if ON_POSTGRES:
+        assert len(writes) == 1 and leg_table in writes[0]
+    else:
+        assert len(writes) == 2  # SQLite has no INSERT inside WITH
+    assert sorted(posted.legs.values_list("amount_minor", flat=True)) == [-10000, 10000]
+    assert balance(wallet) == usd("101.00")
+
+
+def test_legs_too_many_for_one_statement_are_written_in_batches(user, monkeypatch):
+    monkeypatch.setattr("finance.ledger.DEFAULT_BATCH_SIZE", 8)  # two legs a statement
+    payers = [wallet_of(UserFactory()) for _ in range(4)]
+    for number, payer in enumerate(payers):
+        deposit(payer, "10.00", key=f"in-{number}")
+    pot = wallet_of(user)
+    with CaptureQueriesContext(connection) as queries:
+        posted = post_transaction(
+            idempotency_key="pooled",
+            kind="pool",
+            legs=[*((payer, usd("-2.50")) for payer in payers), (pot, usd("10.00"))],
+        )
+    leg_table = connection.ops.quote_name(Leg._meta.db_table)
+    assert len([q for q in queries if f"INSERT INTO {leg_table}" in q["sql"]]) == 3
+    assert posted.legs.count() == 5
+    assert balance(pot) == usd("10.00")
+    assert [balance(payer) for payer in payers] == [usd("7.50")] * 4
 
 
 def test_an_unbalanced_posting_is_refused(wallet):
