@@ -1,7 +1,10 @@
+import contextlib
 import os
+import threading
 
 import pytest
 from django.core.management import call_command
+from django.db import connection, transaction
 
 from tests.factories import MembershipFactory, OrganizationFactory, TerritoryFactory, UserFactory
 
@@ -101,3 +104,28 @@ def totp_now(secret: str) -> str:
 def login_with_mfa(client, user):
     """A session that has passed password and TOTP, as after a real login."""
     client.force_login(user)
+
+
+@contextlib.contextmanager
+def row_locked_elsewhere(model, pk, *, seconds: float = 10):
+    """Hold `model`'s row `pk` locked (SELECT ... FOR UPDATE) from another
+    connection, on another thread, until the block ends or `seconds` pass."""
+    locked, release = threading.Event(), threading.Event()
+
+    def hold():
+        try:
+            with transaction.atomic():
+                model.objects.select_for_update().get(pk=pk)
+                locked.set()
+                release.wait(seconds)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert locked.wait(seconds), f"{model.__name__} {pk} was not locked"
+        yield
+    finally:
+        release.set()
+        holder.join()

@@ -8,14 +8,14 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, connections, transaction
+from django.db import connection, connections
 from django.test import Client
 
 from finance import services
 from finance.ledger import balance
 from finance.offerings import Offering, Pledge
 from portal.models import User
-from tests.conftest import requires_postgres
+from tests.conftest import requires_postgres, row_locked_elsewhere
 
 from .builders import make_offering, pay
 
@@ -143,32 +143,15 @@ def test_an_offering_locked_elsewhere_answers_503_at_once_and_writes_nothing(set
     settings.PUENTE_LOCK_TIMEOUT_MS = 200
     offering = make_offering(target=Decimal("5000"), hard_cap=Decimal("5000"))
     investor = User.objects.create(email="waiting@example.org", verification_tier="enhanced")
-    locked, release = threading.Event(), threading.Event()
-
-    def hold_the_offering():
-        try:
-            with transaction.atomic():
-                Offering.objects.select_for_update().get(pk=offering.pk)
-                locked.set()
-                release.wait(10)
-        finally:
-            connection.close()
-
-    holder = threading.Thread(target=hold_the_offering)
-    holder.start()
     client = Client()
     client.force_login(investor)
-    try:
-        assert locked.wait(10)
+    with row_locked_elsewhere(Offering, offering.pk):
         started = time.monotonic()
         response = client.post(
             f"/en/offerings/{offering.pk}/pledge/",
             {"amount": "100", "method": "card", "key": "k", "confirm": "1"},
         )
         waited = time.monotonic() - started
-    finally:
-        release.set()
-        holder.join()
     assert response.status_code == 503 and response["Retry-After"] == "5"
     assert "try again" in response.content.decode()
     assert waited < 5  # the timeout, not the holder's 10 seconds

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import pytest
 import stripe
-from django.db import OperationalError, connection, transaction
+from django.db import OperationalError, connection
 from django.test import Client
 from django.utils import timezone
 
@@ -23,7 +23,7 @@ from finance.payments import stripe_provider
 from finance.payments.stripe_provider import StripeProvider
 from finance.services import pledge_fee
 from portal.models import AuditEntry
-from tests.conftest import requires_postgres
+from tests.conftest import requires_postgres, row_locked_elsewhere
 
 from .conftest import (
     WEBHOOK_URL,
@@ -278,28 +278,11 @@ def test_a_payment_locked_elsewhere_answers_503_not_a_wait(settings, fake_stripe
     payment = started_payment()
     fake_stripe.set(payment.provider_reference, "succeeded")
     event = stripe_event("payment_intent.succeeded", payment.provider_reference)
-    locked, release = threading.Event(), threading.Event()
-
-    def hold_the_lock():
-        try:
-            with transaction.atomic():
-                Payment.objects.select_for_update().get(pk=payment.pk)
-                locked.set()
-                release.wait(10)
-        finally:
-            connection.close()
-
-    holder = threading.Thread(target=hold_the_lock)
-    holder.start()
-    try:
-        assert locked.wait(10)
+    with row_locked_elsewhere(Payment, payment.pk):
         started = time.monotonic()
         response = deliver(Client(), event)
         assert response.status_code == 503
         assert time.monotonic() - started < 2
-    finally:
-        release.set()
-        holder.join()
 
     assert deliver(Client(), event).status_code == 200
     assert Pledge.objects.get(pk=payment.pledge_id).status == Pledge.Status.PAID
