@@ -20,6 +20,7 @@ Conventions used throughout the finance package:
 
 import functools
 import math
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import (
@@ -34,7 +35,12 @@ from decimal import (
 )
 from fractions import Fraction
 
-from babel.numbers import format_currency, get_currency_precision, is_currency
+from babel.numbers import (
+    format_currency,
+    get_currency_precision,
+    get_currency_symbol,
+    is_currency,
+)
 
 from finance.exceptions import CurrencyMismatch, MoneyError, UnknownCurrency
 
@@ -97,6 +103,32 @@ def _minor_unit_quantum(currency: str) -> Decimal:
 #: Babel needs a territory to pick separators; the interface language alone
 #: names none, so each gets a sensible default.
 DISPLAY_LOCALES = {"en": "en_US", "es": "es_MX", "fr": "fr_FR", "pt": "pt_PT", "ar": "ar"}
+
+
+@functools.lru_cache(maxsize=1024)
+def _currency_symbol(currency: str, locale: str) -> str:
+    return get_currency_symbol(currency, locale=locale)
+
+
+def _currency_spacing(text: str, symbol: str) -> str:
+    """CLDR's currencySpacing (the root locale's, which the others keep): where the
+    currency symbol touches a digit and its character on that side is neither a symbol
+    nor a space (a letter: "USD", "F CFA"), a no-break space goes between them. "$" and
+    "€" stay where they are."""
+    at = text.find(symbol) if symbol else -1
+    if at < 0:
+        return text
+    end = at + len(symbol)
+    if end < len(text) and text[end].isdigit() and _apart(symbol[-1]):
+        return f"{text[:end]}\u00a0{text[end:]}"
+    if at > 0 and text[at - 1].isdigit() and _apart(symbol[0]):
+        return f"{text[:at]}\u00a0{text[at:]}"
+    return text
+
+
+def _apart(character: str) -> bool:
+    # CLDR's currencyMatch, [[:^S:]&[:^Z:]]: neither a symbol (Sc, Sm, So, Sk) nor a space.
+    return unicodedata.category(character)[0] not in "SZ"
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,9 +203,12 @@ class Money:
         """Format for display with Babel, e.g. ``$1,234.50`` (en_US) or ``1.234,50 €`` (es_ES).
 
         The amount is first rounded half-up to the minor unit, because Babel on its own would
-        round ties half-even and display 0.12 for 0.125 USD.
+        round ties half-even and display 0.12 for 0.125 USD. A currency written with letters
+        is kept apart from the digits (``USD 1,234.50`` in es_MX, not ``USD1,234.50``), as
+        CLDR's currency spacing asks and Babel does not do.
         """
-        return format_currency(self.quantize().amount, self.currency, locale=locale)
+        text = format_currency(self.quantize().amount, self.currency, locale=locale)
+        return _currency_spacing(text, _currency_symbol(self.currency, locale))
 
     def localized(self) -> str:
         """Format in the active interface language, as pages and messages show money."""

@@ -227,6 +227,20 @@ def test_format_uses_babel_locale_rules():
     assert Money("1234.5", "JPY").format("ja_JP") == "￥1,235"
 
 
+def test_a_currency_written_in_letters_is_kept_apart_from_the_digits():
+    # CLDR's currency spacing, which Babel does not apply: as ICU writes these.
+    assert usd("1000").format("es_MX") == "USD\xa01,000.00"
+    assert usd("-1000").format("es_MX") == "-USD\xa01,000.00"
+    assert Money("1000", "KWD").format("en_US") == "KWD\xa01,000.000"
+    assert Money("1000", "XOF").format("en_US") == "F\u202fCFA\xa01,000"
+    # Symbols and amounts that already have a space are left as they were.
+    assert Money("1000", "MXN").format("es_MX") == "$1,000.00"
+    assert Money("1000", "PHP").format("en_US") == "₱1,000.00"
+    assert Money("1000", "MXN").format("en_US") == "MX$1,000.00"
+    assert usd("1000").format("fr_FR") == "1\u202f000,00\xa0$US"
+    assert Money("1000", "PHP").format("fr_FR") == "1\u202f000,00\xa0PHP"
+
+
 def test_format_rounds_half_up_not_half_even():
     # Babel alone would show $0.12 for 0.125 (it rounds half-even).
     assert usd("0.125").format("en_US") == "$0.13"
