@@ -289,7 +289,8 @@ def _lock_offering(offering_id: int, *, reserve: Decimal | None = None) -> Offer
             before = _reserve_if_it_fits(offering_id, reserve)
             if before is not None:
                 return before
-        if locking:
+        if locking and reserve is None:
+            # With `reserve`, the reserving UPDATE has set it already.
             set_lock_timeout()
         offering = (_OFFERING_LOCKED if locking else _OFFERING).get(offering_id)
     except OperationalError as error:

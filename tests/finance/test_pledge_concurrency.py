@@ -136,10 +136,18 @@ def test_concurrent_pledges_of_one_investor_never_pass_the_yearly_limit(settings
     assert total == limit
 
 
-def test_an_offering_locked_elsewhere_answers_503_at_once_and_writes_nothing(settings):
+@pytest.mark.parametrize(
+    ("amount", "afterwards"),
+    [("100", 302), ("6000", 400)],  # fits, and goes through; does not fit, and is refused
+)
+def test_an_offering_locked_elsewhere_answers_503_at_once_and_writes_nothing(
+    settings, amount, afterwards
+):
     """The lock timeout for real: another transaction holds the offering's
     row (a closing, a cancellation); the pledge page answers "busy, try
-    again" within the timeout instead of queueing, and keeps no pledge."""
+    again" within the timeout instead of queueing, and keeps no pledge. An
+    amount that does not fit reserves nothing and queues for the lock with a
+    locking read: the same timeout holds there."""
     settings.PUENTE_LOCK_TIMEOUT_MS = 200
     offering = make_offering(target=Decimal("5000"), hard_cap=Decimal("5000"))
     investor = User.objects.create(email="waiting@example.org", verification_tier="enhanced")
@@ -149,7 +157,7 @@ def test_an_offering_locked_elsewhere_answers_503_at_once_and_writes_nothing(set
         started = time.monotonic()
         response = client.post(
             f"/en/offerings/{offering.pk}/pledge/",
-            {"amount": "100", "method": "card", "key": "k", "confirm": "1"},
+            {"amount": amount, "method": "card", "key": "k", "confirm": "1"},
         )
         waited = time.monotonic() - started
     assert response.status_code == 503 and response["Retry-After"] == "5"
@@ -158,9 +166,10 @@ def test_an_offering_locked_elsewhere_answers_503_at_once_and_writes_nothing(set
     assert not Pledge.objects.exists()
     offering.refresh_from_db()
     assert offering.reserved == 0
-    # Once the holder is gone, the same form goes through.
+    # Once the holder is gone, the same form gets its answer.
     response = client.post(
         f"/en/offerings/{offering.pk}/pledge/",
-        {"amount": "100", "method": "card", "key": "k", "confirm": "1"},
+        {"amount": amount, "method": "card", "key": "k", "confirm": "1"},
     )
-    assert response.status_code == 302 and Pledge.objects.get().amount == Decimal("100")
+    assert response.status_code == afterwards
+    assert Pledge.objects.filter(amount=Decimal(amount)).count() == (afterwards == 302)
