@@ -17,7 +17,8 @@ unless it is created with ``allow_negative=True``.
 
 Legs are append-only. A mistake is corrected by :func:`reverse_transaction`, never by UPDATE
 or DELETE; on PostgreSQL the database enforces this, and the balance of every transaction, with
-triggers installed by migration 0002.
+triggers installed by migration 0002; migration 0010 fixes an account's
+``allow_negative`` once it is created.
 """
 
 import functools
@@ -38,7 +39,7 @@ from django.utils.translation import gettext_lazy as _
 
 from finance.exceptions import CurrencyMismatch, FinanceError, MoneyError
 from finance.money import Money
-from portal.prepared import Prepared
+from portal.prepared import Prepared, statement_cursor
 
 #: Rows per INSERT and ids per ``IN (...)`` in bulk work; the backend may lower it (SQLite
 #: allows 999 parameters per statement).
@@ -132,6 +133,24 @@ class Account(models.Model):
         return f"{self.kind} {self.key} {self.currency}"
 
     @classmethod
+    def from_db(cls, db, field_names, values):
+        account = super().from_db(db, field_names, values)
+        # The flag as the database gave it: see may_go_negative_as_read.
+        account._allow_negative_as_read = account.__dict__.get("allow_negative")
+        return account
+
+    @property
+    def may_go_negative_as_read(self) -> bool:
+        """True when this instance was read from the database with ``allow_negative`` set
+        and still says so. The flag cannot change once the account exists (on PostgreSQL
+        a trigger refuses it, migration 0010), so such an account needs no lock nor
+        balance check before value is taken out of it. False for an instance built or
+        edited in memory, or read without the flag: the ledger then asks the database."""
+        return self.allow_negative is True and (
+            self.__dict__.get("_allow_negative_as_read") is True
+        )
+
+    @classmethod
     def get_or_create_for(
         cls,
         *,
@@ -191,9 +210,12 @@ class Account(models.Model):
         # reads the winner's row instead.
         try:
             with atomic():
-                account, _created = cls.objects.get_or_create(
+                account, created = cls.objects.get_or_create(
                     **lookup, defaults={"user": user, "allow_negative": allow_negative}
                 )
+            if created:
+                # Just written: the database holds what the instance says.
+                account._allow_negative_as_read = account.allow_negative
         except IntegrityError:
             account = cls.objects.get(**lookup)
         return account
@@ -403,7 +425,13 @@ def _net_changes(postings_legs: Iterable[tuple[Account, Money, int]]) -> dict[in
 
 
 def _spent_accounts(legs: Iterable[tuple[Account, Money, int]]) -> set[int]:
-    return {account.pk for account, _money, minor in legs if minor < 0}
+    """The accounts the legs take value out of that may have to be locked and checked: all
+    but those read from the database as allowed to go negative."""
+    return {
+        account.pk
+        for account, _money, minor in legs
+        if minor < 0 and not account.may_go_negative_as_read
+    }
 
 
 def _lock_spent_accounts(account_ids: set[int], batch_size: int) -> list[Account]:
@@ -414,8 +442,9 @@ def _lock_spent_accounts(account_ids: set[int], batch_size: int) -> list[Account
     cannot deadlock, and with FOR NO KEY UPDATE, which does not conflict with the KEY SHARE
     lock that inserting a leg takes on its account, so postings that only pay into an account
     never wait for one that spends from it. The flag is read from the database, not from the
-    caller's possibly stale instance. SQLite has no row locks but lets one writer at a time
-    commit, so the same check cannot pass twice there either.
+    caller's instance (`_spent_accounts` has already left out the accounts the database said
+    may go negative). SQLite has no row locks but lets one writer at a time commit, so the
+    same check cannot pass twice there either.
     """
     if len(account_ids) == 1:
         return _SPENT_ACCOUNT_LOCKED(*account_ids)  # most postings spend from one account
@@ -499,12 +528,15 @@ def post_transaction(
     leg_keys = _leg_keys(checked)
     reverses_id = reverses.pk if reverses is not None else None
 
-    # Replays (a webhook delivered twice, a retried task) are the common case: answer them
-    # without taking any lock.
-    existing = _posted_under(idempotency_key)
-    if existing is not None:
-        _check_replay(existing, kind=kind, reverses_id=reverses_id, legs=leg_keys)
-        return existing
+    if _spent_accounts(checked):
+        # Replays (a webhook delivered twice, a retried task) are the common case: answer
+        # them without taking any lock. A posting that takes value only out of accounts that
+        # may go negative (a payment from outside) takes no lock: its INSERT finds a replay
+        # without this look-up, and a first posting, the common case there, is spared it.
+        existing = _posted_under(idempotency_key)
+        if existing is not None:
+            _check_replay(existing, kind=kind, reverses_id=reverses_id, legs=leg_keys)
+            return existing
 
     posting = {
         "idempotency_key": idempotency_key,
@@ -603,7 +635,7 @@ def _insert_transaction(
             for account, money, minor in checked
             for value in (account.pk, minor, money.currency)
         ]
-    with connection.cursor() as cursor:
+    with statement_cursor(connection) as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:

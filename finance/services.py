@@ -56,7 +56,7 @@ from django.utils.translation import gettext_lazy as _
 from stdnum.iso11649 import format as rf_format
 
 from portal.models import AuditEntry
-from portal.prepared import Insert, Prepared, Returning, Update
+from portal.prepared import Insert, Prepared, Returning, Update, statement_cursor
 from projects.caching import pages_changed
 
 from .exceptions import FinanceError
@@ -234,21 +234,17 @@ _PLEDGE_MADE_WITH = Prepared(
     int,
     str,
 )
-_PLEDGE_LOCKED = Prepared(
-    lambda pk: Pledge.objects.select_for_update().filter(pk=pk).values_list("pk"), int
-)
-# `of` keeps the joined offering unlocked (see pledge_mark_paid).
-_PLEDGE_LOCKED_WITH_OFFERING = Prepared(
+# A payment with its pledge and offering, the pledge and the payment locked in one
+# statement: PostgreSQL takes the locks of FOR UPDATE OF in the order OF names the tables,
+# pledge first, as the lock order at the top wants. `of` keeps the offering unlocked.
+_PAYMENT_LOCKED_WITH_PLEDGE = Prepared(
     lambda pk: (
-        Pledge.objects.select_for_update(of=("self",))
-        .select_related("offering")
+        Payment.objects.select_for_update(of=("pledge", "self"))
+        .select_related("pledge__offering")
         .filter(pk=pk)
         .order_by()
     ),
     int,
-)
-_PAYMENT_LOCKED = Prepared(
-    lambda pk: Payment.objects.select_for_update().filter(pk=pk).order_by(), int
 )
 # And the writes every pledge and every payment make, as save() makes them.
 _INSERT_PLEDGE = Insert(Pledge)
@@ -376,9 +372,15 @@ def pledge_create(
     """Create a pledge and reserve its capacity, or return the pledge this
     key already made. Raises PledgeRefused (with a message for the user) or
     OfferingBusy (answer 503 with Retry-After)."""
-    existing = _pledge_made_with(investor, idempotency_key)
-    if existing is not None:
-        return existing
+    limit = settings.PUENTE_INVESTMENT_LIMITS_USD.get(investor.verification_tier)
+    if limit is not None:
+        # Looked up before the limit is checked: a replay near the limit gets its pledge
+        # back, not a refusal. Without a limit nothing below refuses a replay before the
+        # INSERT, whose unique key finds it (the except clause at the end), so the first
+        # pledge, the common case, is spared the look-up.
+        existing = _pledge_made_with(investor, idempotency_key)
+        if existing is not None:
+            return existing
     if not isinstance(amount, Decimal) or not amount.is_finite() or amount <= 0:
         raise PledgeRefused(_("Enter an amount greater than zero."))
     if amount != amount.quantize(quantum(offering.currency)):
@@ -395,7 +397,6 @@ def pledge_create(
         raise KnowledgeTestRequired(
             _("Before your first loan, revenue share or bond, take the short knowledge test.")
         )
-    limit = settings.PUENTE_INVESTMENT_LIMITS_USD.get(investor.verification_tier)
     if limit is not None:
         _refuse_past_limit(investor, limit, amount, offering.currency)
     # Everything that does not need the offering's lock is done before it is
@@ -602,9 +603,9 @@ def pledges_lock(pledges) -> list[int]:
 
 def lock_payment(payment: Payment) -> Payment:
     """Lock a payment for an update, its pledge first (see the lock order at
-    the top). Call inside a transaction; returns the payment as stored."""
-    _PLEDGE_LOCKED(payment.pledge_id)
-    return _PAYMENT_LOCKED.get(payment.pk)
+    the top), in one statement. Call inside a transaction; returns the
+    payment as stored, with its pledge and the pledge's offering."""
+    return _PAYMENT_LOCKED_WITH_PLEDGE.get(payment.pk)
 
 
 #: The pledges paid inside a `matching_batch()` block, waiting to be matched together.
@@ -669,8 +670,8 @@ def pledge_mark_paid(*, payment: Payment) -> Pledge:
         # `of` keeps the joined offering unlocked: a bare select_related under
         # FOR UPDATE locked it too, after the payment, the reverse of what
         # pledge_cancel does, and the two deadlocked.
-        pledge = _PLEDGE_LOCKED_WITH_OFFERING.get(payment.pledge_id)
-        payment = _PAYMENT_LOCKED.get(payment.pk)
+        payment = _PAYMENT_LOCKED_WITH_PLEDGE.get(payment.pk)
+        pledge = payment.pledge
         offering = pledge.offering
         currency = pledge.currency
         gross = Money.from_minor(payment.amount_minor, currency)
@@ -1056,7 +1057,7 @@ def project_add_funding(project_id: int | None, amount: Decimal, currency: str) 
                    ELSE 0 END
          WHERE id = %s
     """  # noqa: S608 - the table name comes from model metadata, no user input
-    with connection.cursor() as cursor:
+    with statement_cursor(connection) as cursor:
         cursor.execute(sql, [amount, amount, project_id])
     pages_changed()
 

@@ -218,16 +218,26 @@ def test_fewer_than_two_legs_or_a_zero_leg_is_refused(wallet):
         )
 
 
-def test_posting_the_same_key_again_returns_the_first_transaction(
-    wallet, django_assert_max_num_queries
-):
+def test_posting_the_same_key_again_returns_the_first_transaction(wallet, escrow):
     legs = [(wallet, usd("25.00")), (outside(), usd("-25.00"))]
     first = post_transaction(idempotency_key="stripe:evt_1", kind="pledge.payment", legs=legs)
-    with django_assert_max_num_queries(2):  # look up the key and compare legs; no write
+    # Out of an account that may go negative: the INSERT finds the key and writes nothing,
+    # then the key and legs are read to compare.
+    with CaptureQueriesContext(connection) as queries:
         again = post_transaction(idempotency_key="stripe:evt_1", kind="pledge.payment", legs=legs)
     assert again.pk == first.pk
-    assert Transaction.objects.count() == 1
-    assert balance(wallet) == usd("25.00")
+    assert len(queries) == 3, [q["sql"] for q in queries]
+    # Out of a wallet, which is locked for its balance check: the key is looked up before,
+    # and a replay takes no lock.
+    spend = [(wallet, usd("-5.00")), (escrow, usd("5.00"))]
+    spent = post_transaction(idempotency_key="pledge-1", kind="pledge.reserve", legs=spend)
+    with CaptureQueriesContext(connection) as queries:
+        again = post_transaction(idempotency_key="pledge-1", kind="pledge.reserve", legs=spend)
+    assert again.pk == spent.pk
+    assert len(queries) == 2, [q["sql"] for q in queries]  # look up the key, compare legs
+    assert not any("FOR " in q["sql"] for q in queries)
+    assert Transaction.objects.count() == 2
+    assert balance(wallet) == usd("20.00")
 
 
 def test_a_key_reused_for_different_legs_is_an_error(wallet):
@@ -255,6 +265,42 @@ def test_a_wallet_cannot_be_overdrawn(wallet, escrow):
         legs=[(wallet, usd("-100.00")), (escrow, usd("100.00"))],
     )
     assert balance(wallet) == usd("0.00")
+
+
+def test_a_posting_out_of_accounts_read_as_free_to_go_negative_locks_and_looks_up_nothing(wallet):
+    world = outside()  # read from the database: external accounts may go negative
+    legs = [(wallet, usd("5.00")), (world, usd("-5.00"))]
+    with CaptureQueriesContext(connection) as queries:
+        posted = post_transaction(idempotency_key="in", kind="pledge.payment", legs=legs)
+    # The INSERT alone (with its legs on PostgreSQL, then the legs on SQLite): no look-up of
+    # the key first and no lock on the account it spends from.
+    assert len(queries) == (1 if ON_POSTGRES else 2), [q["sql"] for q in queries]
+    # Its INSERT still finds a replay, and a different posting under the same key.
+    assert post_transaction(idempotency_key="in", kind="pledge.payment", legs=legs).pk == posted.pk
+    with pytest.raises(IdempotencyConflict):
+        post_transaction(
+            idempotency_key="in",
+            kind="pledge.payment",
+            legs=[(wallet, usd("6.00")), (world, usd("-6.00"))],
+        )
+    assert balance(wallet) == usd("5.00")
+
+
+def test_an_account_said_in_memory_to_go_negative_is_still_checked(wallet, escrow):
+    deposit(wallet, "10.00", key="in")
+    wallet.allow_negative = True  # edited, not read: the database says it may not
+    built = Account(pk=wallet.pk, kind=wallet.kind, key=wallet.key, currency="USD")
+    built.allow_negative = True
+    for account in (wallet, built):
+        assert not account.may_go_negative_as_read
+        with pytest.raises(InsufficientFunds):
+            post_transaction(
+                idempotency_key=f"overdraw-{id(account)}",
+                kind="pledge.reserve",
+                legs=[(account, usd("-20.00")), (escrow, usd("20.00"))],
+            )
+    assert balance(wallet) == usd("10.00")
+    assert outside().may_go_negative_as_read
 
 
 # Reversals
@@ -545,6 +591,21 @@ def test_postgres_refuses_to_rewrite_or_delete_transactions(wallet):
                 _raw(sql, [posted.pk])
     # The memo is commentary, not money: it may be corrected.
     _raw("UPDATE finance_transaction SET memo = 'card payment' WHERE id = %s", [posted.pk])
+
+
+@requires_postgres
+def test_postgres_refuses_to_change_whether_an_account_may_go_negative(wallet):
+    for sql in (
+        "UPDATE finance_account SET allow_negative = true WHERE id = %s",
+        "UPDATE finance_account SET allow_negative = NOT allow_negative WHERE id = %s",
+    ):
+        with pytest.raises(DatabaseError, match="allow_negative is fixed"):
+            with transaction.atomic():
+                _raw(sql, [wallet.pk])
+    wallet.refresh_from_db()
+    assert not wallet.allow_negative
+    # Writing the same value, or another column, is not a change of it.
+    _raw("UPDATE finance_account SET allow_negative = false, key = key WHERE id = %s", [wallet.pk])
 
 
 @requires_postgres

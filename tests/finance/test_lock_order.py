@@ -17,7 +17,7 @@ from decimal import Decimal
 
 import pytest
 import stripe
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 
 from finance import services
@@ -25,9 +25,10 @@ from finance.ledger import balance
 from finance.offerings import MatchAllocation, MatchingPool, Payment, Pledge
 from finance.payments.stripe_provider import StripeProvider
 from portal.models import AuditEntry
-from tests.conftest import requires_postgres
+from tests.conftest import requires_postgres, row_locked_elsewhere
 from tests.factories import OrganizationFactory
 
+from .builders import recording
 from .conftest import deliver, make_card_pledge, make_investor, make_open_offering, stripe_event
 
 pytestmark = [
@@ -222,3 +223,45 @@ def test_webhook_and_cancellation_racing_never_deadlock_and_agree(slow_stripe):
     assert balance(services.escrow_account(offering)).amount == 0
     assert project.amount_raised == 0
     assert len(slow_stripe.refunds) == len(pledges)
+
+
+def test_paying_waits_for_the_pledge_without_holding_its_payment():
+    """`pledge_mark_paid` locks the pledge and the payment in one statement:
+    while another transaction holds the pledge, the payment stays free. A
+    statement that took the payment first (FOR UPDATE OF in the other order)
+    would hold it while waiting, and a workflow holding the pledge and asking
+    for the payment (a cancellation, a bank line) would deadlock with it."""
+    pledge = make_card_pledge(make_open_offering())
+    payment = recording.start(pledge=pledge)
+    Payment.objects.filter(pk=payment.pk).update(
+        status=Payment.Status.SUCCEEDED, captured_minor=payment.amount_minor
+    )
+    failures: list[BaseException] = []
+
+    def pay():
+        try:
+            services.pledge_mark_paid(payment=payment)
+        except BaseException as error:  # noqa: BLE001 - reported by the test below
+            failures.append(error)
+        finally:
+            connection.close()
+
+    with row_locked_elsewhere(Pledge, pledge.pk):
+        payer = threading.Thread(target=pay)
+        payer.start()
+        waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+        with connection.cursor() as cursor:
+            for _ in range(200):
+                cursor.execute(waiting)
+                if cursor.fetchone()[0]:
+                    break
+                time.sleep(0.01)
+            else:
+                pytest.fail("the payment never waited for the pledge")
+        with transaction.atomic():
+            # Raises "could not obtain lock" if the waiting payer holds it.
+            Payment.objects.select_for_update(nowait=True).get(pk=payment.pk)
+    payer.join(10)
+    assert not payer.is_alive() and not failures, failures
+    pledge.refresh_from_db()
+    assert pledge.status == Pledge.Status.PAID

@@ -61,22 +61,24 @@ def test_card_payment_is_confirmed_by_stripes_own_webhook(localstripe, live_serv
     intent = pay_with(payment.provider_reference, "pm_card_visa")
     assert intent.status == "succeeded"
 
-    # Nothing is paid until Stripe's webhook says so (localstripe sends it after 1 s).
-    deadline = time.monotonic() + 15
-    while Pledge.objects.get(pk=pledge.pk).status != Pledge.Status.PAID:
-        assert time.monotonic() < deadline, "the webhook never marked the pledge paid"
-        time.sleep(0.1)
-
-    payment.refresh_from_db()
-    assert payment.status == Payment.Status.SUCCEEDED
-    assert payment.captured_minor == payment.amount_minor == 10150  # 100.00 + 1.5 % card fee
+    # Nothing is paid until Stripe's webhook says so (localstripe sends it after 1 s). The
+    # webhook marks its event processed after the payment is recorded: wait for both.
     # This intent's event: a webhook a test before this one set off may arrive meanwhile.
-    event = ProviderEvent.objects.get(
+    processed = ProviderEvent.objects.filter(
         provider="stripe",
         type="payment_intent.succeeded",
         payload__data__object__id=payment.provider_reference,
+        processed_at__isnull=False,
     )
-    assert event.processed_at is not None
+    deadline = time.monotonic() + 15
+    while not processed.exists():
+        assert time.monotonic() < deadline, "the webhook never processed the payment's event"
+        time.sleep(0.1)
+
+    assert Pledge.objects.get(pk=pledge.pk).status == Pledge.Status.PAID
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.SUCCEEDED
+    assert payment.captured_minor == payment.amount_minor == 10150  # 100.00 + 1.5 % card fee
     offering = pledge.offering
     assert balance(escrow_account(offering)).amount == Decimal("100.00")
     assert balance(fees_account("USD")).amount == Decimal("1.50")
