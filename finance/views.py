@@ -46,7 +46,7 @@ _OPEN_OFFERING = Prepared(
 )
 
 
-def _open_offering(pk: int) -> Offering:
+def pledgeable_offering_or_404(pk: int) -> Offering:
     """The offering, unless it is a draft or its project is not public (as
     `Project.is_public` says): both are answered 404, in one query that loads
     only the offering's own row (the pledge pages show nothing of the project)."""
@@ -58,7 +58,7 @@ def _open_offering(pk: int) -> Offering:
 
 @login_required
 def pledge_start(request, pk: int):
-    offering = _open_offering(pk)
+    offering = pledgeable_offering_or_404(pk)
     if offering.needs_knowledge_test and not hasattr(request.user, "knowledge_test"):
         messages.info(
             request,

@@ -47,6 +47,7 @@ from .returns import (
     RevenueReport,
 )
 from .schedules import LOAN_FREQUENCIES, add_months
+from .views import busy_response, pledgeable_offering_or_404
 
 
 def _is_staff(user) -> bool:
@@ -121,7 +122,15 @@ def wallet(request):
 @login_required
 @require_POST
 def wallet_reinvest(request):
-    offering = get_object_or_404(Offering, pk=request.POST.get("offering") or 0)
+    # As the pledge page finds it: a draft offering, or one whose project is not public, is
+    # not there (404), whatever id is posted.
+    try:
+        offering_pk = int(request.POST.get("offering") or "")
+    except ValueError:
+        offering_pk = 0
+    if not 0 < offering_pk < 2**63:
+        raise Http404("No Offering matches the given query.")
+    offering = pledgeable_offering_or_404(offering_pk)
     amount = _decimal(request.POST.get("amount"))
     try:
         pledge = rs.wallet_reinvest(
@@ -131,8 +140,6 @@ def wallet_reinvest(request):
             idempotency_key=(request.POST.get("key") or "")[:64] or services.new_pledge_key(),
         )
     except services.OfferingBusy:
-        from .views import busy_response
-
         return busy_response(request)
     except services.KnowledgeTestRequired:
         return redirect("finance:knowledge_test")
@@ -315,6 +322,7 @@ def loan_detail(request, pk: int):
 
 
 @login_required
+@back_office
 @require_POST
 def loan_repayment_record(request, pk: int):
     offering = _loan_viewer(request, pk)
@@ -802,9 +810,11 @@ def revenue_share(request, pk: int):
 
 
 @login_required
+@back_office
 def revenue_document(request, pk: int, report_pk: int):
     """A report's supporting document, for the entrepreneur and staff: investors see the
-    figures, not the business's papers."""
+    figures, not the business's papers. A back-office page: staff (and local-government
+    members) reach it with two-factor authentication on, as identity documents."""
     offering = _revenue_viewer(request, pk)
     if not (_owns(offering, request.user) or _is_staff(request.user)):
         raise PermissionDenied

@@ -14,8 +14,10 @@ from django.urls import include, path
 
 from finance import returns_services as rs
 from finance.money import Money
-from finance.returns import PayoutRequest
+from finance.offerings import Offering, Pledge
+from finance.returns import PayoutRequest, Repayment
 from portal.urls import urlpatterns as portal_urlpatterns
+from projects.models import Project
 from tests.conftest import enable_totp
 from tests.factories import MembershipFactory, UserFactory
 from tests.finance.builders import make_offering
@@ -138,14 +140,53 @@ def test_loan_page_shows_schedule_repayments_and_days_late(client, db):
     assert "data-excess" in body
     client.force_login(UserFactory())
     assert client.get(f"/en/loans/{offering.pk}/").status_code == 404
-    # Staff record a repayment in the wrong currency: refused with the reason.
-    client.force_login(staff())
+    # Recording a repayment credits the lenders' wallets: a back-office action, which staff
+    # without two-factor authentication are sent to turn on first.
+    member = staff()
+    client.force_login(member)
+    posted = {"amount": "10", "currency": "USD", "received_on": "2025-03-15", "key": "x"}
+    response = client.post(f"/en/loans/{offering.pk}/repayments/", posted)
+    assert response.status_code == 302 and "/2fa/totp/activate/" in response["Location"]
+    assert Repayment.objects.filter(offering=offering).count() == 1
+    # With it on, a repayment in the wrong currency is refused with the reason.
+    enable_totp(member)
     response = client.post(
-        f"/en/loans/{offering.pk}/repayments/",
-        {"amount": "10", "currency": "EUR", "received_on": "2025-03-15", "key": "x"},
-        follow=True,
+        f"/en/loans/{offering.pk}/repayments/", {**posted, "currency": "EUR"}, follow=True
     )
     assert "in EUR but the loan is repaid in USD" in response.content.decode()
+    assert Repayment.objects.filter(offering=offering).count() == 1
+
+
+@pytest.mark.parametrize(
+    "hidden", ["draft offering", "project not public", "no such offering", "not a number"]
+)
+def test_reinvesting_in_an_offering_the_pledge_page_does_not_show_is_not_found(
+    client, paid_bond, hidden
+):
+    """The wallet reinvests only where the pledge page lets one pledge: an offering that is
+    a draft, or whose project is not public, answers 404 as a missing one does, moves no
+    money and says nothing of the offering."""
+    _offering, holders = paid_bond
+    person = holders[2]  # 12.50 USD
+    target = make_offering(title="Unpublished pumps", target=D("1000"), min_ticket=D("5"))
+    posted = {"offering": target.pk, "amount": "5.00", "key": "r1"}
+    if hidden == "draft offering":
+        Offering.objects.filter(pk=target.pk).update(status=Offering.Status.DRAFT)
+    elif hidden == "project not public":
+        Project.objects.filter(pk=target.project_id).update(status=Project.Status.SUBMITTED)
+    elif hidden == "no such offering":
+        posted["offering"] = target.pk + 1000
+    else:
+        posted["offering"] = "1 OR 1=1"
+    client.force_login(person)
+    assert client.get(f"/en/offerings/{target.pk}/pledge/").status_code == (
+        200 if hidden in ("no such offering", "not a number") else 404
+    )
+    response = client.post("/en/wallet/reinvest/", posted)
+    assert response.status_code == 404
+    assert "Unpublished pumps" not in response.content.decode()
+    assert wallet(person).amount == D("12.50")
+    assert not Pledge.objects.filter(offering=target).exists()
 
 
 def test_issuer_bond_page_shows_what_is_due(client, paid_bond):

@@ -325,7 +325,7 @@ def test_a_refused_report_shows_a_clear_error_on_its_field(client, share, data, 
     assert RevenueReport.objects.count() == 1
 
 
-WHO = ["owner", "other entrepreneur", "lender", "anonymous", "staff"]
+WHO = ["owner", "other entrepreneur", "lender", "anonymous", "staff", "staff without 2FA"]
 # who: (page, report, document)
 EXPECTED = {
     "owner": (200, 302, 200),
@@ -333,6 +333,8 @@ EXPECTED = {
     "lender": (200, 403, 403),
     "anonymous": (302, 302, 302),
     "staff": (200, 403, 200),
+    # The business's papers are a back-office download: turn on two-factor first.
+    "staff without 2FA": (200, 403, 302),
 }
 
 
@@ -346,7 +348,10 @@ def test_who_may_see_report_and_download(client, share, who):
         "lender": lender,
         "anonymous": None,
         "staff": UserFactory(is_staff=True),
+        "staff without 2FA": UserFactory(is_staff=True),
     }[who]
+    if who == "staff":
+        enable_totp(person)
     if person is not None:
         client.force_login(person)
     url = f"/en/revenue-shares/{offering.pk}/"
@@ -356,10 +361,12 @@ def test_who_may_see_report_and_download(client, share, who):
     assert (page.status_code, posted.status_code, download.status_code) == EXPECTED[who]
     if who == "anonymous":
         assert "login" in page["Location"]
+    if who == "staff without 2FA":
+        assert "/2fa/totp/activate/" in download["Location"]
     if page.status_code == 200:
         body = page.content.decode()
         assert ("data-report-form" in body) == (who == "owner")
-        assert ("/document/" in body) == (who in ("owner", "staff"))
+        assert ("/document/" in body) == (who in ("owner", "staff", "staff without 2FA"))
     if download.status_code == 200:
         assert download["Content-Disposition"].startswith("attachment")
         assert download["Content-Type"] == "application/pdf"
