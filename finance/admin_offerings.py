@@ -287,7 +287,11 @@ def revenue_reports(request, pk: int):
         pk=pk,
         instrument=Instrument.REVENUE_SHARE,
     )
-    reports = list(RevenueReport.objects.filter(offering=offering).order_by("-period_start"))
+    reports = list(
+        RevenueReport.objects.filter(offering=offering)
+        .select_related("checked_by")
+        .order_by("-period_start")
+    )
     return TemplateResponse(
         request,
         "finance/returns/admin/revenue_reports.html",
@@ -364,6 +368,31 @@ def revenue_payment_record(request, pk: int, report_pk: int):
     return redirect("finance_revenue_reports", pk=pk)
 
 
+@require_POST
+def revenue_report_check(request, pk: int, report_pk: int):
+    """Record staff's check of one report: verified, or queried with a note."""
+    _staff_only(request)
+    report = get_object_or_404(RevenueReport, pk=report_pk, offering_id=pk)
+    verdict = request.POST.get("verdict", "")
+    try:
+        report = rs.revenue_report_check(
+            report=report, verdict=verdict, note=request.POST.get("note", ""), by=request.user
+        )
+    except rs.RevenueReportRefused as refused:
+        messages.error(request, str(refused))
+    else:
+        period = {
+            "start": date_format(report.period_start, "SHORT_DATE_FORMAT"),
+            "end": date_format(report.period_end, "SHORT_DATE_FORMAT"),
+        }
+        if report.check_state == RevenueReport.Check.QUERIED:
+            text = _("Report %(start)s – %(end)s queried: the entrepreneur has been told.")
+        else:
+            text = _("Report %(start)s – %(end)s marked as checked against its document.")
+        messages.success(request, text % period)
+    return redirect("finance_revenue_reports", pk=pk)
+
+
 @hooks.register("register_admin_urls")
 def register_returns_admin_urls():
     return [
@@ -378,5 +407,10 @@ def register_returns_admin_urls():
             "money/offerings/<int:pk>/revenue/<int:report_pk>/payments/",
             revenue_payment_record,
             name="finance_revenue_payment",
+        ),
+        path(
+            "money/offerings/<int:pk>/revenue/<int:report_pk>/check/",
+            revenue_report_check,
+            name="finance_revenue_check",
         ),
     ]

@@ -390,6 +390,14 @@ class RevenueReport(models.Model):
         PAID = "paid", _("Share paid")
         NOTHING_DUE = "nothing_due", _("Nothing due")
 
+    class Check(models.TextChoices):
+        """Staff's check of the figure against its document. It changes nothing of what is
+        due: a query asks the entrepreneur to explain, with the note they both read."""
+
+        PENDING = "pending", _("Not checked yet")
+        VERIFIED = "verified", _("Checked against the document")
+        QUERIED = "queried", _("Queried by staff")
+
     offering = models.ForeignKey(Offering, on_delete=models.PROTECT, related_name="revenue_reports")
     period_start = models.DateField(_("from"))
     period_end = models.DateField(_("to"))
@@ -409,12 +417,30 @@ class RevenueReport(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     submitted_at = models.DateTimeField(default=timezone.now)
+    check_state = models.CharField(
+        _("staff check"), max_length=10, choices=Check.choices, default=Check.PENDING
+    )
+    check_note = models.TextField(_("staff note"), blank=True, max_length=1000)
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    checked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["offering", "period_start"]
         constraints = [
             models.UniqueConstraint(
                 fields=["offering", "period_start", "period_end"], name="one_revenue_report"
+            ),
+            # A checked report says who checked it and when; a query says why.
+            models.CheckConstraint(
+                condition=Q(check_state="pending")
+                | Q(checked_by__isnull=False, checked_at__isnull=False),
+                name="revenue_check_by_someone",
+            ),
+            models.CheckConstraint(
+                condition=~Q(check_state="queried") | ~Q(check_note=""),
+                name="revenue_query_has_a_note",
             ),
             models.CheckConstraint(
                 condition=Q(period_end__gte=F("period_start")), name="revenue_period_ordered"

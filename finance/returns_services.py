@@ -1474,6 +1474,99 @@ def revenue_report_submit(
     return report
 
 
+#: The longest note a staff member writes on a report (what the entrepreneur reads).
+CHECK_NOTE_MAX = 1000
+
+
+def revenue_report_check(*, report: RevenueReport, verdict: str, note: str = "", by):
+    """Staff record their check of a report's figure against its document: VERIFIED, or
+    QUERIED with a note that the entrepreneur (by notification and email) and the report's
+    readers see. A query is cleared by verifying once the entrepreneur has explained; a
+    verified report can be queried again. What is due does not change: the check tells
+    investors how far to trust the figure, and a query is followed up with the entrepreneur.
+
+    Refused with RevenueReportRefused: someone without the reviewer role, the person who
+    reported it or owns the project (nobody checks their own figures), another verdict, a
+    query without a note or a note too long. The same verdict and note again changes nothing
+    (a double click) and records nothing."""
+    from portal.permissions import Role, has_role
+
+    if not has_role(by, Role.REVIEWER):
+        raise RevenueReportRefused(_("Only staff check revenue reports."))
+    if verdict not in (RevenueReport.Check.VERIFIED, RevenueReport.Check.QUERIED):
+        raise RevenueReportRefused(_("Choose whether the figure is verified or queried."))
+    note = (note or "").strip()
+    if verdict == RevenueReport.Check.QUERIED and not note:
+        raise RevenueReportRefused(
+            _("Write what is queried: the entrepreneur reads the note and answers it."),
+            field="note",
+        )
+    if len(note) > CHECK_NOTE_MAX:
+        raise RevenueReportRefused(
+            _("Keep the note to %(count)s characters.") % {"count": CHECK_NOTE_MAX},
+            field="note",
+        )
+    with transaction.atomic():
+        report = (
+            RevenueReport.objects.select_for_update(of=("self",))
+            .select_related("offering__project")
+            .get(pk=report.pk)
+        )
+        project = report.offering.project
+        if by.pk == report.submitted_by_id or (project is not None and by.pk == project.owner_id):
+            raise RevenueReportRefused(
+                _("You reported this revenue or own the project: another staff member checks it.")
+            )
+        if report.check_state == verdict and report.check_note == note:
+            return report
+        before = report.check_state
+        report.check_state = verdict
+        report.check_note = note
+        report.checked_by = by
+        report.checked_at = timezone.now()
+        report.save(update_fields=["check_state", "check_note", "checked_by", "checked_at"])
+        AuditEntry.record(
+            actor=by,
+            action=f"revenue.{verdict}",
+            obj=report,
+            from_state=before,
+            to_state=verdict,
+            reason=note,
+        )
+        if project is not None and RevenueReport.Check.QUERIED in (verdict, before):
+            _notify_revenue_check(report, project.owner)
+    return report
+
+
+def _notify_revenue_check(report: RevenueReport, owner) -> None:
+    """Tell the entrepreneur, in their language, that staff queried a report (email too) or
+    cleared an earlier query."""
+    from django.urls import reverse
+    from django.utils import translation
+    from django.utils.formats import date_format
+
+    from portal.notifications import notify
+
+    with translation.override(owner.preferred_language or "en"):
+        params = {
+            "start": date_format(report.period_start, "DATE_FORMAT"),
+            "end": date_format(report.period_end, "DATE_FORMAT"),
+            "note": report.check_note,
+        }
+        url = reverse("returns:revenue", args=[report.offering_id])
+    queried = report.check_state == RevenueReport.Check.QUERIED
+    notify(
+        [owner],
+        verb=f"revenue.{report.check_state}",
+        message=_("Staff queried your revenue report for %(start)s – %(end)s: %(note)s")
+        if queried
+        else _("Staff checked your revenue report for %(start)s – %(end)s: the query is cleared."),
+        params=params,
+        url=url,
+        email=queried,
+    )
+
+
 @dataclass(frozen=True)
 class RevenueSharePaid:
     """What one payment against a report did: the part shared among the investors, the part

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from stdnum import iso11649
@@ -22,6 +23,7 @@ from finance.money import Money
 from finance.portfolio import Status, portfolio_for
 from finance.returns import Distribution, DistributionLine, RevenueReport
 from finance.statements_import import import_statement
+from portal.models import AuditEntry, Notification
 from tests.conftest import enable_totp
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 from tests.finance.builders import make_offering
@@ -441,6 +443,129 @@ def test_people_without_the_reviewer_role_cannot_record_payments(client, share):
     assert client.get(f"/admin/money/offerings/{offering.pk}/revenue/").status_code in (302, 403)
     q1.refresh_from_db()
     assert q1.share_paid == 0
+
+
+# --- Staff check each report against its document -------------------------------------------------
+
+
+def test_staff_query_a_report_then_verify_it_and_everyone_who_reads_it_sees_which(
+    client, share, reviewer, mailoutbox, django_capture_on_commit_callbacks
+):
+    offering, (lender, _small) = share
+    owner = offering.project.owner
+    owner.preferred_language = "es"
+    owner.save(update_fields=["preferred_language"])
+    q1 = report(offering, Q1, "10000")
+    assert q1.check_state == RevenueReport.Check.PENDING
+    enable_totp(reviewer)
+    client.force_login(reviewer)
+    admin = f"/admin/money/offerings/{offering.pk}/revenue/"
+    assert 'data-check="pending"' in client.get(admin).content.decode()
+    url = f"{admin}{q1.pk}/check/"
+
+    # A query needs a note: refused without one, nothing recorded.
+    refused = client.post(url, {"verdict": "queried", "note": "  "}, follow=True)
+    assert "Write what is queried" in refused.content.decode()
+    q1.refresh_from_db()
+    assert q1.check_state == RevenueReport.Check.PENDING and q1.checked_by is None
+
+    note = "The bank statement shows 8,000.00, not 10,000.00 (50% off?)"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"verdict": "queried", "note": note}, follow=True)
+        client.post(url, {"verdict": "queried", "note": note})  # a double click
+    assert "queried: the entrepreneur has been told" in response.content.decode()
+    q1.refresh_from_db()
+    assert (q1.check_state, q1.check_note, q1.checked_by) == ("queried", note, reviewer)
+    assert q1.share_due == D("1000.00")  # what is due does not change
+    audit = AuditEntry.objects.filter(object_id=str(q1.pk), action__startswith="revenue.q")
+    assert [(a.from_state, a.to_state, a.reason) for a in audit] == [("pending", "queried", note)]
+    # The entrepreneur is told in their language, by notification and email.
+    told = Notification.objects.get(recipient=owner)
+    assert told.message.startswith("El personal") and note in told.message
+    assert [m.to for m in mailoutbox] == [[owner.email]]
+
+    # The entrepreneur and the investors see the query and its note on the report.
+    for person in (owner, lender):
+        client.force_login(person)
+        body = client.get(f"/en/revenue-shares/{offering.pk}/").content.decode()
+        assert 'data-check="queried"' in body and "8,000.00, not 10,000.00" in body
+    client.force_login(lender)
+    body = client.get(f"/es/revenue-shares/{offering.pk}/").content.decode()
+    assert "Cuestionado por el personal" in body
+
+    # Explained: staff verify it, and the entrepreneur hears the query is cleared.
+    client.force_login(reviewer)
+    client.post(url, {"verdict": "verified", "note": ""})
+    q1.refresh_from_db()
+    assert q1.check_state == RevenueReport.Check.VERIFIED and q1.check_note == ""
+    assert Notification.objects.filter(recipient=owner).count() == 2
+    client.force_login(lender)
+    body = client.get(f"/en/revenue-shares/{offering.pk}/").content.decode()
+    assert 'data-check="verified"' in body and "Checked against the document" in body
+    assert "8,000.00" not in body
+
+
+@pytest.mark.parametrize("who", ["lender", "staff without the reviewer role", "the owner"])
+def test_a_report_is_checked_only_by_a_reviewer_who_did_not_make_it(client, share, who):
+    offering, (lender, _small) = share
+    q1 = report(offering, Q1, "10000")
+    person = {
+        "lender": lender,
+        "staff without the reviewer role": UserFactory(is_staff=True),
+        "the owner": offering.project.owner,
+    }[who]
+    if who == "the owner":
+        # A reviewer who owns the project: nobody checks their own figures.
+        MembershipFactory(
+            user=person, organization=OrganizationFactory(kind="operator"), role="reviewer"
+        )
+    with pytest.raises(rs.RevenueReportRefused):
+        rs.revenue_report_check(report=q1, verdict="verified", by=person)
+    enable_totp(person)
+    client.force_login(person)
+    response = client.post(
+        f"/admin/money/offerings/{offering.pk}/revenue/{q1.pk}/check/", {"verdict": "verified"}
+    )
+    assert response.status_code in (302, 403)
+    q1.refresh_from_db()
+    assert q1.check_state == RevenueReport.Check.PENDING
+    assert not AuditEntry.objects.filter(action="revenue.verified").exists()
+
+
+def test_a_report_is_checked_under_its_own_offering_only(client, share, reviewer):
+    offering, _investors = share
+    q1 = report(offering, Q1, "10000")
+    other, _ = funded_revenue_share()
+    enable_totp(reviewer)
+    client.force_login(reviewer)
+    response = client.post(
+        f"/en/admin/money/offerings/{other.pk}/revenue/{q1.pk}/check/", {"verdict": "verified"}
+    )
+    assert response.status_code == 404
+    bad = client.post(
+        f"/admin/money/offerings/{offering.pk}/revenue/{q1.pk}/check/",
+        {"verdict": "approved"},
+        follow=True,
+    )
+    assert "verified or queried" in bad.content.decode()
+    q1.refresh_from_db()
+    assert q1.check_state == RevenueReport.Check.PENDING
+
+
+def test_the_database_refuses_a_query_without_a_note_or_a_check_by_nobody(share):
+    offering, _investors = share
+    q1 = report(offering, Q1, "10000")
+    for fields in (
+        {
+            "check_state": "queried",
+            "check_note": "",
+            "checked_by": q1.submitted_by,
+            "checked_at": timezone.now(),
+        },
+        {"check_state": "verified"},
+    ):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            RevenueReport.objects.filter(pk=q1.pk).update(**fields)
 
 
 # --- Investors' portfolio ------------------------------------------------------------------------
