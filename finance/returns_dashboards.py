@@ -9,6 +9,9 @@ from portal.registry import DashboardPanel, MenuEntry, register_menu_entry, regi
 from .offerings import Instrument
 from .returns import BondIssue, LoanSchedule, PayoutRequest
 
+#: Rows a dashboard panel lists at most.
+PANEL_ROWS = 10
+
 
 def investor_returns(request):
     from .portfolio import portfolio_for
@@ -76,6 +79,27 @@ def reviewer_payouts(request):
     return {"count": count} if count else None
 
 
+def reviewer_revenue_checks(request):
+    """The revenue shares with reports staff have not checked yet or have queried, the
+    oldest first: each links to its admin page, where the reports are checked."""
+    from django.db.models import Count, Min, Q
+
+    from .returns import RevenueReport
+
+    Check = RevenueReport.Check
+    offerings = list(
+        RevenueReport.objects.filter(check_state__in=[Check.PENDING, Check.QUERIED])
+        .values("offering_id", "offering__title")
+        .annotate(
+            pending=Count("pk", filter=Q(check_state=Check.PENDING)),
+            queried=Count("pk", filter=Q(check_state=Check.QUERIED)),
+            since=Min("submitted_at"),
+        )
+        .order_by("since", "offering_id")[:PANEL_ROWS]
+    )
+    return {"offerings": offerings} if offerings else None
+
+
 register_panel(
     DashboardPanel(
         "finance.returns",
@@ -119,6 +143,15 @@ register_panel(
         "finance/returns/panels/payouts.html",
         reviewer_payouts,
         order=25,
+    )
+)
+register_panel(
+    DashboardPanel(
+        "finance.revenue_checks",
+        Role.REVIEWER,
+        "finance/returns/panels/revenue_checks.html",
+        reviewer_revenue_checks,
+        order=26,
     )
 )
 register_menu_entry(

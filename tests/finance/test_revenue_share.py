@@ -505,6 +505,30 @@ def test_staff_query_a_report_then_verify_it_and_everyone_who_reads_it_sees_whic
     assert "8,000.00" not in body
 
 
+def test_the_reviewers_dashboard_lists_the_revenue_shares_with_reports_to_check(
+    client, share, reviewer
+):
+    offering, _investors = share
+    q1, q2 = report(offering, Q1, "10000"), report(offering, Q2, "0")
+    enable_totp(reviewer)
+    client.force_login(reviewer)
+
+    def panel() -> str:
+        body = client.get("/es/dashboard/review/").content.decode()
+        start = body.find("data-revenue-checks")
+        return body[start : body.find("</section>", start)] if start >= 0 else ""
+
+    shown = panel()
+    assert "Informes de ingresos por revisar" in shown
+    assert f'data-offering="{offering.pk}"' in shown and "<td>2</td><td>0</td>" in shown
+    assert f"/admin/money/offerings/{offering.pk}/revenue/" in shown
+    rs.revenue_report_check(report=q1, verdict="queried", note="Which bank?", by=reviewer)
+    assert "<td>1</td><td>1</td>" in panel()
+    for each in (q1, q2):
+        rs.revenue_report_check(report=each, verdict="verified", by=reviewer)
+    assert panel() == ""
+
+
 @pytest.mark.parametrize("who", ["lender", "staff without the reviewer role", "the owner"])
 def test_a_report_is_checked_only_by_a_reviewer_who_did_not_make_it(client, share, who):
     offering, (lender, _small) = share
