@@ -22,7 +22,7 @@ from portal.permissions import Role, has_role
 from . import returns_services as rs
 from . import services
 from .exceptions import FinanceError
-from .forms import RevenueSharePaymentForm
+from .forms import HeldMoneyReturnForm, RevenueSharePaymentForm
 from .money import Money
 from .offerings import Instrument, MatchingPool, Offering, Pledge
 from .returns import BondIssue, CouponRun, Repayment, RevenueReport
@@ -185,11 +185,10 @@ def offering_action(request, pk: int, action: str):
 
 
 def offering_actions(request, pk: int):
-    from django.template.response import TemplateResponse
-
     _staff_only(request)
     offering = get_object_or_404(Offering.objects.select_related("project", "issuer"), pk=pk)
     disbursement = getattr(offering, "disbursement", None)
+    held = rs.excess_held(offering)
     return TemplateResponse(
         request,
         "finance/admin/offering_actions.html",
@@ -197,8 +196,60 @@ def offering_actions(request, pk: int):
             "offering": offering,
             "disbursement": disbursement,
             "pledges": offering.pledges.select_related("investor").order_by("-created_at")[:50],
+            "held": held,
+            "held_history": rs.excess_held_history(offering),
+            "held_form": HeldMoneyReturnForm(
+                initial={"amount": held.amount, "sent_on": timezone.localdate()}
+            )
+            if held.amount
+            else None,
         },
     )
+
+
+@require_POST
+def held_money_return(request, pk: int):
+    """Record money held for an offering that staff sent back to whoever paid it."""
+    _staff_only(request)
+    offering = get_object_or_404(Offering, pk=pk)
+    form = HeldMoneyReturnForm(request.POST)
+    if not form.is_valid():
+        messages.error(
+            request,
+            "; ".join(
+                f"{form.fields[name].label}: {' '.join(errors)}"
+                for name, errors in form.errors.items()
+            ),
+        )
+        return redirect("finance_offering_actions", pk=pk)
+    data = form.cleaned_data
+    try:
+        returned = rs.excess_return(
+            offering=offering,
+            amount=Money(data["amount"], offering.currency),
+            sent_on=data["sent_on"],
+            reference=data["reference"],
+            by=request.user,
+        )
+    except (rs.ReturnsError, FinanceError) as error:
+        messages.error(request, str(error))
+    else:
+        if returned.recorded:
+            messages.success(
+                request,
+                _("Recorded: %(amount)s sent back; %(held)s is still held.")
+                % {
+                    "amount": Money(data["amount"], offering.currency).localized(),
+                    "held": rs.excess_held(offering).localized(),
+                },
+            )
+        else:
+            messages.warning(
+                request,
+                _("The reference %(reference)s was already recorded: nothing was recorded again.")
+                % {"reference": data["reference"]},
+            )
+    return redirect("finance_offering_actions", pk=pk)
 
 
 @hooks.register("register_admin_urls")
@@ -211,6 +262,11 @@ def register_offering_urls():
             "money/offerings/<int:pk>/actions/<slug:action>/",
             offering_action,
             name="finance_offering_action",
+        ),
+        path(
+            "money/offerings/<int:pk>/held/return/",
+            held_money_return,
+            name="finance_held_money_return",
         ),
     ]
 

@@ -143,6 +143,30 @@ class RevenueReportForm(forms.Form):
         return upload
 
 
+class HeldMoneyReturnForm(forms.Form):
+    """Staff record money held for an offering that they sent back to whoever paid it."""
+
+    amount = forms.CharField(
+        label=_("Amount sent back"),
+        max_length=24,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+    sent_on = forms.DateField(
+        label=_("Sent on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    reference = forms.CharField(
+        label=_("Transfer reference"),
+        max_length=60,
+        help_text=_("Recording the same reference twice records the money once."),
+    )
+
+    def clean_amount(self) -> Decimal:
+        amount = _parse_amount(self.cleaned_data["amount"])
+        if amount <= 0:
+            raise forms.ValidationError(_("Enter an amount greater than zero."))
+        return amount
+
+
 class RevenueSharePaymentForm(forms.Form):
     """Staff record money received for a revenue report's share by another way than a
     transfer quoting its reference (those are recorded by the statement import)."""

@@ -31,7 +31,15 @@ from portal.models import AuditEntry
 from . import services
 from .distribution import pro_rata
 from .exceptions import FinanceError, ScheduleError
-from .ledger import DEFAULT_BATCH_SIZE, Account, Posting, balance, post_many, post_transaction
+from .ledger import (
+    DEFAULT_BATCH_SIZE,
+    Account,
+    Posting,
+    Transaction,
+    balance,
+    post_many,
+    post_transaction,
+)
 from .money import Money
 from .offerings import Instrument, Offering, Payment, Pledge
 from .returns import (
@@ -99,6 +107,104 @@ def excess_account(offering: Offering) -> Account:
     return Account.get_or_create_for(
         kind=Account.Kind.SUSPENSE, key=f"excess:offering:{offering.pk}", currency=offering.currency
     )
+
+
+def excess_held(offering: Offering) -> Money:
+    """What the offering's excess account holds now: zero if nothing was ever held."""
+    account = Account.objects.filter(
+        kind=Account.Kind.SUSPENSE, key=f"excess:offering:{offering.pk}", currency=offering.currency
+    ).first()
+    return balance(account) if account is not None else Money.zero(offering.currency)
+
+
+def excess_held_history(offering: Offering) -> list:
+    """The movements of the offering's excess account, oldest first: legs with their
+    transaction (its kind, memo and date); an empty list if nothing was ever held."""
+    from .ledger import Leg
+
+    return list(
+        Leg.objects.filter(
+            account__kind=Account.Kind.SUSPENSE,
+            account__key=f"excess:offering:{offering.pk}",
+            account__currency=offering.currency,
+        )
+        .select_related("transaction")
+        .order_by("transaction__created_at", "pk")
+    )
+
+
+class HeldMoneyRefused(ReturnsError):
+    pass
+
+
+@dataclass(frozen=True)
+class HeldMoneyReturned:
+    """The ledger transaction that sent held money back, and whether this call recorded it
+    (False: the same reference had been recorded before, and nothing moved again)."""
+
+    transaction: Transaction
+    recorded: bool
+
+
+def excess_return(
+    *, offering: Offering, amount: Money, sent_on: datetime.date, reference: str, by
+) -> HeldMoneyReturned:
+    """Staff record that they sent money held for an offering (paid beyond what was due, or
+    paid after the loan could no longer take it) back to whoever paid it, by bank transfer
+    quoting ``reference``: it leaves the excess account for the outside world. The same
+    reference twice records the money once (the first transaction is returned); the same
+    reference for another amount is refused, as is more than is held (the ledger's
+    overdraft check, under the account's lock), another currency, or someone without the
+    reviewer role."""
+    from portal.permissions import Role, has_role
+
+    from .ledger import IdempotencyConflict, InsufficientFunds
+
+    if not has_role(by, Role.REVIEWER):
+        raise HeldMoneyRefused(_("Only staff send held money back."))
+    if amount.currency != offering.currency:
+        raise HeldMoneyRefused(
+            _("The money is held in %(currency)s: send it back in %(currency)s.")
+            % {"currency": offering.currency}
+        )
+    if amount.amount <= 0 or amount.quantize() != amount:
+        raise HeldMoneyRefused(_("Enter an amount greater than zero, in whole minor units."))
+    reference = " ".join((reference or "").split())
+    if not reference:
+        raise HeldMoneyRefused(_("Enter the reference of the transfer that sent it back."))
+    key = f"excess:{offering.pk}:returned:{reference}"[:200]
+    recorded_before = Transaction.objects.filter(idempotency_key=key).exists()
+    try:
+        with transaction.atomic():
+            posted = post_transaction(
+                idempotency_key=key,
+                kind="returns.excess_returned",
+                legs=[
+                    (excess_account(offering), -amount),
+                    (services.external_account(amount.currency), amount),
+                ],
+                memo=f"held money sent back on {sent_on.isoformat()}, reference {reference}",
+                created_by=by,
+            )
+            if not recorded_before:
+                AuditEntry.record(
+                    actor=by,
+                    action="returns.excess_returned",
+                    obj=offering,
+                    reason=reference,
+                    data={"amount": str(amount.amount), "sent_on": sent_on.isoformat()},
+                )
+    except InsufficientFunds as error:
+        raise HeldMoneyRefused(
+            _("Only %(held)s is held for this offering.")
+            % {"held": Money(error.balance.amount, amount.currency).localized()}
+        ) from error
+    except IdempotencyConflict as error:
+        raise HeldMoneyRefused(
+            _("The reference %(reference)s was already recorded for another amount.")
+            % {"reference": reference}
+        ) from error
+    return HeldMoneyReturned(transaction=posted, recorded=not recorded_before)
 
 
 def payout_hold_account(user, currency: str) -> Account:
@@ -1773,19 +1879,15 @@ def revenue_share_standing(
     offering: Offering, reports: Sequence[RevenueReport], *, today: datetime.date | None = None
 ) -> RevenueShareStanding:
     """The figures of a revenue share from its reports (already loaded) and the ledger."""
-    from .ledger import balance
 
     currency = offering.currency
     zero = Money.zero(currency)
     disbursed_on = revenue_disbursed_on(offering)
-    excess = Account.objects.filter(
-        kind=Account.Kind.SUSPENSE, key=f"excess:offering:{offering.pk}", currency=currency
-    ).first()
     return RevenueShareStanding(
         cap=revenue_share_cap(offering),
         due=sum((Money(r.share_due, currency) for r in reports), zero),
         paid=sum((Money(r.share_paid, currency) for r in reports), zero),
-        excess=balance(excess) if excess is not None else zero,
+        excess=excess_held(offering),
         disbursed_on=disbursed_on,
         overdue_period=revenue_report_overdue(
             offering,

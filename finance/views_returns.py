@@ -307,7 +307,9 @@ def loan_detail(request, pk: int):
             "write_off": _write_off_entry(current),
             "repayments": repayments,
             "arrears": rs.loan_arrears(current, today) if current else Decimal("0"),
-            "excess": sum((r.excess for r in repayments), Decimal("0")),
+            # Held now: what was paid beyond what was due (or after a write-off), less what
+            # staff have sent back.
+            "excess": rs.excess_held(offering).amount,
             "can_record": _is_staff(request.user)
             and current is not None
             and current.status != LoanSchedule.Status.WRITTEN_OFF,

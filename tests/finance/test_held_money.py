@@ -1,0 +1,140 @@
+"""Money held for an offering (paid beyond what was due, or after it could no longer be
+applied) and sent back by staff: the offering's admin page shows what is held and how it
+came, and recording a transfer back moves it out of the excess account once per reference,
+never more than is held."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import pytest
+
+from finance import returns_services as rs
+from finance.ledger import Transaction
+from finance.money import Money
+from portal.models import AuditEntry
+from tests.conftest import enable_totp
+from tests.factories import UserFactory
+from tests.finance.test_returns import START, assert_ledger_consistent, funded_loan
+
+pytestmark = pytest.mark.django_db
+D = Decimal
+
+
+@pytest.fixture
+def loan_with_excess():
+    """A loan whose first installment was paid 3.00 over: 3.00 held."""
+    offering, _lenders = funded_loan()
+    schedule = rs.loan_fix_schedule(offering=offering, start_date=START)
+    first = schedule.installments.get(number=1)
+    rs.repayment_record(
+        offering=offering,
+        amount=Money(first.payment + D("3.00"), "USD"),
+        received_on=first.due_date,
+        idempotency_key="over",
+    )
+    assert rs.excess_held(offering) == Money("3.00", "USD")
+    return offering
+
+
+def returned(offering) -> int:
+    return Transaction.objects.filter(kind="returns.excess_returned").count()
+
+
+def test_staff_send_held_money_back_once_per_reference_and_never_more_than_held(
+    client, loan_with_excess, reviewer
+):
+    offering = loan_with_excess
+    enable_totp(reviewer)
+    client.force_login(reviewer)
+    page = f"/admin/money/offerings/{offering.pk}/actions/"
+    body = client.get(page).content.decode()
+    assert "data-held" in body and "3.00" in body
+    assert 'data-held-leg="returns.excess_held"' in body
+    url = f"/admin/money/offerings/{offering.pk}/held/return/"
+    data = {"amount": "2.00", "sent_on": "2025-03-01", "reference": "TR  0042"}
+
+    done = client.post(url, data, follow=True).content.decode()
+    assert "2.00 sent back" in done and "1.00 is still held" in done
+    assert rs.excess_held(offering) == Money("1.00", "USD")
+    assert 'data-held-leg="returns.excess_returned"' in done
+    # The same transfer typed again records nothing.
+    again = client.post(url, {**data, "reference": " TR 0042 "}, follow=True).content.decode()
+    assert "already recorded: nothing was recorded again" in again
+    # The same reference for another amount, and more than is held, are refused.
+    other = client.post(url, {**data, "amount": "1.00"}, follow=True).content.decode()
+    assert "already recorded for another amount" in other
+    more = client.post(url, {**data, "amount": "1.01", "reference": "TR 43"}, follow=True)
+    assert "Only $1.00 is held" in more.content.decode()
+    assert rs.excess_held(offering) == Money("1.00", "USD") and returned(offering) == 1
+    assert AuditEntry.objects.filter(action="returns.excess_returned").count() == 1
+
+    # The loan's page shows what is held now, not what was ever paid over.
+    client.force_login(offering.project.owner)
+    loan = client.get(f"/en/loans/{offering.pk}/").content.decode()
+    assert "data-excess>$1.00<" in loan
+    assert_ledger_consistent()
+
+
+def test_the_rest_sent_back_empties_the_hold_and_the_form_goes(client, loan_with_excess, reviewer):
+    offering = loan_with_excess
+    rs.excess_return(
+        offering=offering,
+        amount=Money("3.00", "USD"),
+        sent_on=datetime.date(2025, 3, 1),
+        reference="all",
+        by=reviewer,
+    )
+    assert rs.excess_held(offering).amount == 0
+    enable_totp(reviewer)
+    client.force_login(reviewer)
+    page = f"/admin/money/offerings/{offering.pk}/actions/"
+    body = client.get(page, HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "Dinero retenido para revisión" in body  # the history stays
+    assert "held/return/" not in body  # nothing left to send back
+    assert_ledger_consistent()
+
+
+@pytest.mark.parametrize(
+    ("amount", "reference", "message"),
+    [
+        (Money("1.00", "EUR"), "r", "held in USD"),
+        (Money("0", "USD"), "r", "greater than zero"),
+        (Money("0.001", "USD"), "r", "whole minor units"),
+        (Money("1.00", "USD"), "   ", "reference of the transfer"),
+    ],
+)
+def test_a_return_that_breaks_a_rule_is_refused_and_moves_nothing(
+    loan_with_excess, reviewer, amount, reference, message
+):
+    with pytest.raises(rs.HeldMoneyRefused, match=message):
+        rs.excess_return(
+            offering=loan_with_excess,
+            amount=amount,
+            sent_on=datetime.date(2025, 3, 1),
+            reference=reference,
+            by=reviewer,
+        )
+    assert rs.excess_held(loan_with_excess) == Money("3.00", "USD")
+
+
+def test_only_reviewers_send_held_money_back(client, loan_with_excess):
+    offering = loan_with_excess
+    for person in (offering.project.owner, UserFactory(is_staff=True)):
+        with pytest.raises(rs.HeldMoneyRefused, match="Only staff"):
+            rs.excess_return(
+                offering=offering,
+                amount=Money("1.00", "USD"),
+                sent_on=datetime.date(2025, 3, 1),
+                reference="x",
+                by=person,
+            )
+        enable_totp(person)
+        client.force_login(person)
+        response = client.post(
+            f"/admin/money/offerings/{offering.pk}/held/return/",
+            {"amount": "1.00", "sent_on": "2025-03-01", "reference": "x"},
+        )
+        assert response.status_code in (302, 403)
+    assert rs.excess_held(offering) == Money("3.00", "USD") and returned(offering) == 0
