@@ -184,6 +184,19 @@ def offering_action(request, pk: int, action: str):
     return redirect("finance_offering_actions", pk=offering.pk)
 
 
+#: What each kind of movement of held money is, in words (the memo stays in the title).
+HELD_MOVEMENTS = {
+    "returns.excess_held": _("Paid beyond what was due"),
+    "returns.card_repayment_held": _("Card payment that could no longer be applied"),
+    "returns.excess_returned": _("Sent back to the payer"),
+}
+
+
+def _labelled(leg, labels: dict):
+    leg.label = labels.get(leg.transaction.kind, leg.transaction.kind)
+    return leg
+
+
 def offering_actions(request, pk: int):
     _staff_only(request)
     offering = get_object_or_404(Offering.objects.select_related("project", "issuer"), pk=pk)
@@ -197,7 +210,9 @@ def offering_actions(request, pk: int):
             "disbursement": disbursement,
             "pledges": offering.pledges.select_related("investor").order_by("-created_at")[:50],
             "held": held,
-            "held_history": rs.excess_held_history(offering),
+            "held_history": [
+                _labelled(leg, HELD_MOVEMENTS) for leg in rs.excess_held_history(offering)
+            ],
             "held_form": HeldMoneyReturnForm(
                 initial={"amount": held.amount, "sent_on": timezone.localdate()}
             )

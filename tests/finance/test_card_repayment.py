@@ -28,7 +28,7 @@ from finance.payments.stripe_provider import StripeProvider
 from finance.returns import LoanCardPayment, LoanSchedule, Repayment
 from finance.schedules import add_months
 from portal.models import AuditEntry
-from tests.conftest import requires_postgres
+from tests.conftest import enable_totp, requires_postgres
 from tests.factories import UserFactory
 from tests.finance.conftest import deliver, stripe_event, stripe_signature
 from tests.finance.test_returns import assert_ledger_consistent, funded_loan, staff, wallet
@@ -334,7 +334,7 @@ def test_paying_more_than_is_due_now_holds_the_rest_for_review(client, loan, fak
 
 
 def test_a_loan_written_off_after_the_payment_started_holds_the_money_for_staff(
-    client, loan, fake_stripe
+    client, loan, fake_stripe, reviewer
 ):
     offering, lenders, schedule = loan
     amount = schedule.installments.get(number=1).payment
@@ -353,6 +353,12 @@ def test_a_loan_written_off_after_the_payment_started_holds_the_money_for_staff(
     assert clearing() == -Money(amount, "USD")
     client.force_login(offering.project.owner)
     assert "data-card-held" in client.get(detail(card_payment)).content.decode()
+    # Staff find it on the offering's page, with the form to send it back.
+    enable_totp(reviewer)
+    client.force_login(reviewer)
+    body = client.get(f"/admin/money/offerings/{offering.pk}/actions/").content.decode()
+    assert 'data-held-leg="returns.card_repayment_held"' in body
+    assert "Card payment that could no longer be applied" in body and "held/return/" in body
     # Delivered again: held once.
     before = ledger_snapshot()
     deliver(client, loan_event("payment_intent.succeeded", card_payment))

@@ -51,7 +51,7 @@ def test_staff_send_held_money_back_once_per_reference_and_never_more_than_held(
     page = f"/admin/money/offerings/{offering.pk}/actions/"
     body = client.get(page).content.decode()
     assert "data-held" in body and "3.00" in body
-    assert 'data-held-leg="returns.excess_held"' in body
+    assert 'data-held-leg="returns.excess_held"' in body and "Paid beyond what was due" in body
     url = f"/admin/money/offerings/{offering.pk}/held/return/"
     data = {"amount": "2.00", "sent_on": "2025-03-01", "reference": "TR  0042"}
 
@@ -92,6 +92,7 @@ def test_the_rest_sent_back_empties_the_hold_and_the_form_goes(client, loan_with
     page = f"/admin/money/offerings/{offering.pk}/actions/"
     body = client.get(page, HTTP_ACCEPT_LANGUAGE="es").content.decode()
     assert "Dinero retenido para revisión" in body  # the history stays
+    assert "Devuelto a quien pagó" in body
     assert "held/return/" not in body  # nothing left to send back
     assert_ledger_consistent()
 
