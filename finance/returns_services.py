@@ -173,14 +173,18 @@ def excess_return(
     if not reference:
         raise HeldMoneyRefused(_("Enter the reference of the transfer that sent it back."))
     key = f"excess:{offering.pk}:returned:{reference}"[:200]
-    recorded_before = Transaction.objects.filter(idempotency_key=key).exists()
+    held_on = excess_account(offering)
     try:
         with transaction.atomic():
+            # The lock the ledger takes to spend from the account, taken first: a second
+            # submission of the same reference waits here, then sees the first one's.
+            Account.objects.select_for_update(no_key=True).filter(pk=held_on.pk).exists()
+            recorded_before = Transaction.objects.filter(idempotency_key=key).exists()
             posted = post_transaction(
                 idempotency_key=key,
                 kind="returns.excess_returned",
                 legs=[
-                    (excess_account(offering), -amount),
+                    (held_on, -amount),
                     (services.external_account(amount.currency), amount),
                 ],
                 memo=f"held money sent back on {sent_on.isoformat()}, reference {reference}",
@@ -496,6 +500,11 @@ def repayment_record(
     card provider's clearing account."""
     existing = Repayment.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
+        if existing.offering_id != offering.pk:
+            # A key is one repayment of one loan: never answer with another loan's.
+            raise RepaymentRefused(
+                _("This entry was already used for another loan: reload the page and try again.")
+            )
         return existing
     if not isinstance(amount, Money):
         raise TypeError("amount must be Money")
@@ -1582,6 +1591,8 @@ def revenue_report_submit(
 
 #: The longest note a staff member writes on a report (what the entrepreneur reads).
 CHECK_NOTE_MAX = 1000
+#: How much of the note the notification and email quote (they link to the whole of it).
+NOTIFIED_NOTE_CHARS = 160
 
 
 def revenue_report_check(*, report: RevenueReport, verdict: str, note: str = "", by):
@@ -1650,6 +1661,7 @@ def _notify_revenue_check(report: RevenueReport, owner) -> None:
     from django.urls import reverse
     from django.utils import translation
     from django.utils.formats import date_format
+    from django.utils.text import Truncator
 
     from portal.notifications import notify
 
@@ -1657,7 +1669,8 @@ def _notify_revenue_check(report: RevenueReport, owner) -> None:
         params = {
             "start": date_format(report.period_start, "DATE_FORMAT"),
             "end": date_format(report.period_end, "DATE_FORMAT"),
-            "note": report.check_note,
+            # A notification holds 300 characters: the note in full is on the page it links.
+            "note": Truncator(report.check_note).chars(NOTIFIED_NOTE_CHARS),
         }
         url = reverse("returns:revenue", args=[report.offering_id])
     queried = report.check_state == RevenueReport.Check.QUERIED

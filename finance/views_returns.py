@@ -335,7 +335,11 @@ def loan_repayment_record(request, pk: int):
         received_on = datetime.date.fromisoformat(request.POST.get("received_on", ""))
     except ValueError:
         received_on = None
+    # The form's key makes a repeated submission record once; without it, nothing would.
+    key = (request.POST.get("key") or "").strip()[:64]
     try:
+        if not key:
+            raise rs.RepaymentRefused(_("This form has expired: reload the page and try again."))
         if amount is None or received_on is None:
             raise rs.RepaymentRefused(_("Enter the amount and the date it was received."))
         repayment = rs.repayment_record(
@@ -343,7 +347,7 @@ def loan_repayment_record(request, pk: int):
             amount=Money(amount, request.POST.get("currency") or offering.currency),
             received_on=received_on,
             reference=request.POST.get("reference", ""),
-            idempotency_key=f"manual:{(request.POST.get('key') or '')[:64]}",
+            idempotency_key=f"manual:{offering.pk}:{key}",
             by=request.user,
         )
     except (rs.ReturnsError, services.FinanceError) as error:

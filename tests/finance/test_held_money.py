@@ -6,15 +6,18 @@ never more than is held."""
 from __future__ import annotations
 
 import datetime
+import threading
+import time
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
 from finance import returns_services as rs
-from finance.ledger import Transaction
+from finance.ledger import Account, Transaction
 from finance.money import Money
 from portal.models import AuditEntry
-from tests.conftest import enable_totp
+from tests.conftest import enable_totp, requires_postgres, row_locked_elsewhere
 from tests.factories import UserFactory
 from tests.finance.test_returns import START, assert_ledger_consistent, funded_loan
 
@@ -139,3 +142,57 @@ def test_only_reviewers_send_held_money_back(client, loan_with_excess):
         )
         assert response.status_code in (302, 403)
     assert rs.excess_held(offering) == Money("3.00", "USD") and returned(offering) == 0
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_same_return_submitted_twice_at_once_is_recorded_and_audited_once(reviewer):
+    """Both submissions wait for the held money's account; the second, let in after the
+    first committed, finds it recorded: one transaction, one audit entry, one "recorded"."""
+    offering, _lenders = funded_loan()
+    schedule = rs.loan_fix_schedule(offering=offering, start_date=START)
+    first = schedule.installments.get(number=1)
+    rs.repayment_record(
+        offering=offering,
+        amount=Money(first.payment + D("3.00"), "USD"),
+        received_on=first.due_date,
+        idempotency_key="over",
+    )
+    results, failures = [], []
+
+    def send_back():
+        try:
+            results.append(
+                rs.excess_return(
+                    offering=offering,
+                    amount=Money("2.00", "USD"),
+                    sent_on=datetime.date(2025, 3, 1),
+                    reference="TR 7",
+                    by=reviewer,
+                ).recorded
+            )
+        except BaseException as error:  # noqa: BLE001 - reported by the test below
+            failures.append(error)
+        finally:
+            connection.close()
+
+    with row_locked_elsewhere(Account, rs.excess_account(offering).pk):
+        threads = [threading.Thread(target=send_back) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+        with connection.cursor() as cursor:
+            for _ in range(300):
+                cursor.execute(waiting)
+                if cursor.fetchone()[0] >= 2:
+                    break
+                time.sleep(0.01)
+            else:
+                pytest.fail("the two submissions never both waited for the account")
+    for thread in threads:
+        thread.join(10)
+    assert not failures, failures
+    assert sorted(results) == [False, True]
+    assert returned(offering) == 1
+    assert AuditEntry.objects.filter(action="returns.excess_returned").count() == 1
+    assert rs.excess_held(offering) == Money("1.00", "USD")

@@ -155,6 +155,25 @@ def test_loan_page_shows_schedule_repayments_and_days_late(client, db):
     )
     assert "in EUR but the loan is repaid in USD" in response.content.decode()
     assert Repayment.objects.filter(offering=offering).count() == 1
+    # Without the form's key nothing is recorded; the same key on another loan is that
+    # loan's own repayment, not this one's.
+    response = client.post(
+        f"/en/loans/{offering.pk}/repayments/", {**posted, "key": ""}, follow=True
+    )
+    assert "This form has expired" in response.content.decode()
+    assert client.post(f"/en/loans/{offering.pk}/repayments/", posted).status_code == 302
+    other, _lenders = funded_loan()
+    rs.loan_fix_schedule(offering=other, start_date=START)
+    client.post(f"/en/loans/{other.pk}/repayments/", posted)
+    assert Repayment.objects.filter(offering=offering).count() == 2
+    assert Repayment.objects.filter(offering=other).count() == 1
+    with pytest.raises(rs.RepaymentRefused, match="another loan"):
+        rs.repayment_record(
+            offering=other,
+            amount=Money("10", "USD"),
+            received_on=datetime.date(2025, 3, 15),
+            idempotency_key=f"manual:{offering.pk}:x",
+        )
 
 
 @pytest.mark.parametrize(

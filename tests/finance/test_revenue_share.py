@@ -529,17 +529,25 @@ def test_the_reviewers_dashboard_lists_the_revenue_shares_with_reports_to_check(
     assert panel() == ""
 
 
-@pytest.mark.parametrize("who", ["lender", "staff without the reviewer role", "the owner"])
+@pytest.mark.parametrize(
+    "who", ["lender", "staff without the reviewer role", "who reported it", "the owner now"]
+)
 def test_a_report_is_checked_only_by_a_reviewer_who_did_not_make_it(client, share, who):
     offering, (lender, _small) = share
     q1 = report(offering, Q1, "10000")
     person = {
         "lender": lender,
         "staff without the reviewer role": UserFactory(is_staff=True),
-        "the owner": offering.project.owner,
+        "who reported it": offering.project.owner,
+        "the owner now": UserFactory(),
     }[who]
-    if who == "the owner":
-        # A reviewer who owns the project: nobody checks their own figures.
+    if who == "the owner now":
+        # The project changed hands after the report: its owner is not who reported it.
+        type(offering.project).objects.filter(pk=offering.project_id).update(owner=person)
+        q1.refresh_from_db()
+        assert q1.submitted_by_id != person.pk
+    if who in ("who reported it", "the owner now"):
+        # A reviewer too: nobody checks their own figures.
         MembershipFactory(
             user=person, organization=OrganizationFactory(kind="operator"), role="reviewer"
         )
@@ -554,6 +562,21 @@ def test_a_report_is_checked_only_by_a_reviewer_who_did_not_make_it(client, shar
     q1.refresh_from_db()
     assert q1.check_state == RevenueReport.Check.PENDING
     assert not AuditEntry.objects.filter(action="revenue.verified").exists()
+
+
+def test_a_long_query_is_quoted_short_in_the_notification_and_whole_on_the_page(
+    client, share, reviewer
+):
+    offering, _investors = share
+    q1 = report(offering, Q1, "10000")
+    note = "The March bank statement does not match. " * 20  # 840 characters
+    rs.revenue_report_check(report=q1, verdict="queried", note=note, by=reviewer)
+    told = Notification.objects.get(recipient=offering.project.owner)
+    assert len(told.message) < 300 and told.message.endswith("…")
+    assert told.url == f"/en/revenue-shares/{offering.pk}/"
+    client.force_login(offering.project.owner)
+    body = client.get(told.url).content.decode()
+    assert note.strip() in body
 
 
 def test_a_report_is_checked_under_its_own_offering_only(client, share, reviewer):
