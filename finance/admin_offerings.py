@@ -28,6 +28,13 @@ from .offerings import Instrument, MatchingPool, Offering, Pledge
 from .returns import BondIssue, CouponRun, Repayment, RevenueReport
 
 
+def _form_errors(form) -> str:
+    """A form's errors in one message line: each field's label with what is wrong."""
+    return "; ".join(
+        f"{form.fields[name].label}: {' '.join(errors)}" for name, errors in form.errors.items()
+    )
+
+
 def _staff_only(request) -> None:
     if not has_role(request.user, Role.REVIEWER):
         raise PermissionDenied
@@ -229,13 +236,7 @@ def held_money_return(request, pk: int):
     offering = get_object_or_404(Offering, pk=pk)
     form = HeldMoneyReturnForm(request.POST)
     if not form.is_valid():
-        messages.error(
-            request,
-            "; ".join(
-                f"{form.fields[name].label}: {' '.join(errors)}"
-                for name, errors in form.errors.items()
-            ),
-        )
+        messages.error(request, _form_errors(form))
         return redirect("finance_offering_actions", pk=pk)
     data = form.cleaned_data
     try:
@@ -396,13 +397,7 @@ def revenue_payment_record(request, pk: int, report_pk: int):
     )
     form = RevenueSharePaymentForm(request.POST)
     if not form.is_valid():
-        messages.error(
-            request,
-            "; ".join(
-                f"{form.fields[name].label}: {' '.join(errors)}"
-                for name, errors in form.errors.items()
-            ),
-        )
+        messages.error(request, _form_errors(form))
         return redirect("finance_revenue_reports", pk=pk)
     data = form.cleaned_data
     try:

@@ -41,6 +41,16 @@ def loan_with_excess():
     return offering
 
 
+def send_back(offering, amount: Money, reference: str, by) -> rs.HeldMoneyReturned:
+    return rs.excess_return(
+        offering=offering,
+        amount=amount,
+        sent_on=datetime.date(2025, 3, 1),
+        reference=reference,
+        by=by,
+    )
+
+
 def returned(offering) -> int:
     return Transaction.objects.filter(kind="returns.excess_returned").count()
 
@@ -82,13 +92,7 @@ def test_staff_send_held_money_back_once_per_reference_and_never_more_than_held(
 
 def test_the_rest_sent_back_empties_the_hold_and_the_form_goes(client, loan_with_excess, reviewer):
     offering = loan_with_excess
-    rs.excess_return(
-        offering=offering,
-        amount=Money("3.00", "USD"),
-        sent_on=datetime.date(2025, 3, 1),
-        reference="all",
-        by=reviewer,
-    )
+    send_back(offering, Money("3.00", "USD"), "all", reviewer)
     assert rs.excess_held(offering).amount == 0
     enable_totp(reviewer)
     client.force_login(reviewer)
@@ -113,13 +117,7 @@ def test_a_return_that_breaks_a_rule_is_refused_and_moves_nothing(
     loan_with_excess, reviewer, amount, reference, message
 ):
     with pytest.raises(rs.HeldMoneyRefused, match=message):
-        rs.excess_return(
-            offering=loan_with_excess,
-            amount=amount,
-            sent_on=datetime.date(2025, 3, 1),
-            reference=reference,
-            by=reviewer,
-        )
+        send_back(loan_with_excess, amount, reference, reviewer)
     assert rs.excess_held(loan_with_excess) == Money("3.00", "USD")
 
 
@@ -127,13 +125,7 @@ def test_only_reviewers_send_held_money_back(client, loan_with_excess):
     offering = loan_with_excess
     for person in (offering.project.owner, UserFactory(is_staff=True)):
         with pytest.raises(rs.HeldMoneyRefused, match="Only staff"):
-            rs.excess_return(
-                offering=offering,
-                amount=Money("1.00", "USD"),
-                sent_on=datetime.date(2025, 3, 1),
-                reference="x",
-                by=person,
-            )
+            send_back(offering, Money("1.00", "USD"), "x", person)
         enable_totp(person)
         client.force_login(person)
         response = client.post(
@@ -146,38 +138,24 @@ def test_only_reviewers_send_held_money_back(client, loan_with_excess):
 
 @requires_postgres
 @pytest.mark.django_db(transaction=True)
-def test_the_same_return_submitted_twice_at_once_is_recorded_and_audited_once(reviewer):
+def test_the_same_return_submitted_twice_at_once_is_recorded_and_audited_once(
+    loan_with_excess, reviewer
+):
     """Both submissions wait for the held money's account; the second, let in after the
     first committed, finds it recorded: one transaction, one audit entry, one "recorded"."""
-    offering, _lenders = funded_loan()
-    schedule = rs.loan_fix_schedule(offering=offering, start_date=START)
-    first = schedule.installments.get(number=1)
-    rs.repayment_record(
-        offering=offering,
-        amount=Money(first.payment + D("3.00"), "USD"),
-        received_on=first.due_date,
-        idempotency_key="over",
-    )
+    offering = loan_with_excess
     results, failures = [], []
 
-    def send_back():
+    def submit():
         try:
-            results.append(
-                rs.excess_return(
-                    offering=offering,
-                    amount=Money("2.00", "USD"),
-                    sent_on=datetime.date(2025, 3, 1),
-                    reference="TR 7",
-                    by=reviewer,
-                ).recorded
-            )
+            results.append(send_back(offering, Money("2.00", "USD"), "TR 7", reviewer).recorded)
         except BaseException as error:  # noqa: BLE001 - reported by the test below
             failures.append(error)
         finally:
             connection.close()
 
     with row_locked_elsewhere(Account, rs.excess_account(offering).pk):
-        threads = [threading.Thread(target=send_back) for _ in range(2)]
+        threads = [threading.Thread(target=submit) for _ in range(2)]
         for thread in threads:
             thread.start()
         waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
@@ -188,7 +166,7 @@ def test_the_same_return_submitted_twice_at_once_is_recorded_and_audited_once(re
                     break
                 time.sleep(0.01)
             else:
-                pytest.fail("the two submissions never both waited for the account")
+                pytest.fail(f"the two submissions never both waited for the account: {failures}")
     for thread in threads:
         thread.join(10)
     assert not failures, failures
