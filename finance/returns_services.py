@@ -109,25 +109,28 @@ def excess_account(offering: Offering) -> Account:
     )
 
 
+def _excess_legs(offering: Offering):
+    from .ledger import Leg
+
+    return Leg.objects.filter(
+        account__kind=Account.Kind.SUSPENSE,
+        account__key=f"excess:offering:{offering.pk}",
+        account__currency=offering.currency,
+    )
+
+
 def excess_held(offering: Offering) -> Money:
-    """What the offering's excess account holds now: zero if nothing was ever held."""
-    account = Account.objects.filter(
-        kind=Account.Kind.SUSPENSE, key=f"excess:offering:{offering.pk}", currency=offering.currency
-    ).first()
-    return balance(account) if account is not None else Money.zero(offering.currency)
+    """What the offering's excess account holds now, summed from its legs in one query:
+    zero if nothing was ever held (the account need not exist)."""
+    total = _excess_legs(offering).aggregate(total=Sum("amount_minor"))["total"]
+    return Money.from_minor(total or 0, offering.currency)
 
 
 def excess_held_history(offering: Offering) -> list:
     """The movements of the offering's excess account, oldest first: legs with their
     transaction (its kind, memo and date); an empty list if nothing was ever held."""
-    from .ledger import Leg
-
     return list(
-        Leg.objects.filter(
-            account__kind=Account.Kind.SUSPENSE,
-            account__key=f"excess:offering:{offering.pk}",
-            account__currency=offering.currency,
-        )
+        _excess_legs(offering)
         .select_related("transaction")
         .order_by("transaction__created_at", "pk")
     )
