@@ -208,7 +208,9 @@ def offering_actions(request, pk: int):
     _staff_only(request)
     offering = get_object_or_404(Offering.objects.select_related("project", "issuer"), pk=pk)
     disbursement = getattr(offering, "disbursement", None)
-    held = rs.excess_held(offering)
+    # What is held is the sum of its movements: one query for both.
+    history = [_labelled(leg, HELD_MOVEMENTS) for leg in rs.excess_held_history(offering)]
+    held = Money.from_minor(sum(leg.amount_minor for leg in history), offering.currency)
     return TemplateResponse(
         request,
         "finance/admin/offering_actions.html",
@@ -217,9 +219,7 @@ def offering_actions(request, pk: int):
             "disbursement": disbursement,
             "pledges": offering.pledges.select_related("investor").order_by("-created_at")[:50],
             "held": held,
-            "held_history": [
-                _labelled(leg, HELD_MOVEMENTS) for leg in rs.excess_held_history(offering)
-            ],
+            "held_history": history,
             "held_form": HeldMoneyReturnForm(
                 initial={"amount": held.amount, "sent_on": timezone.localdate()}
             )
@@ -239,10 +239,11 @@ def held_money_return(request, pk: int):
         messages.error(request, _form_errors(form))
         return redirect("finance_offering_actions", pk=pk)
     data = form.cleaned_data
+    amount = Money(data["amount"], offering.currency)
     try:
         returned = rs.excess_return(
             offering=offering,
-            amount=Money(data["amount"], offering.currency),
+            amount=amount,
             sent_on=data["sent_on"],
             reference=data["reference"],
             by=request.user,
@@ -255,7 +256,7 @@ def held_money_return(request, pk: int):
                 request,
                 _("Recorded: %(amount)s sent back; %(held)s is still held.")
                 % {
-                    "amount": Money(data["amount"], offering.currency).localized(),
+                    "amount": amount.localized(),
                     "held": rs.excess_held(offering).localized(),
                 },
             )

@@ -527,8 +527,9 @@ def post_transaction(
     checked = _validated_legs(legs)
     leg_keys = _leg_keys(checked)
     reverses_id = reverses.pk if reverses is not None else None
+    spent = _spent_accounts(checked)
 
-    if _spent_accounts(checked):
+    if spent:
         # Replays (a webhook delivered twice, a retried task) are the common case: answer
         # them without taking any lock. A posting that takes value only out of accounts that
         # may go negative (a payment from outside) takes no lock: its INSERT finds a replay
@@ -549,14 +550,16 @@ def post_transaction(
         # Inside the caller's transaction (a payment, a refund) no savepoint is needed,
         # which saves two statements a posting: the checks raise before anything is written,
         # and a key taken by a concurrent posting does not fail the INSERT.
-        return _post(posting, checked, leg_keys)
+        return _post(posting, checked, leg_keys, spent)
     with atomic():
-        return _post(posting, checked, leg_keys)
+        return _post(posting, checked, leg_keys, spent)
 
 
-def _post(posting: dict, checked: list[tuple[Account, Money, int]], leg_keys) -> Transaction:
+def _post(
+    posting: dict, checked: list[tuple[Account, Money, int]], leg_keys, spent: set[int]
+) -> Transaction:
     size = _batch_size(DEFAULT_BATCH_SIZE)
-    locked = _lock_spent_accounts(_spent_accounts(checked), size)
+    locked = _lock_spent_accounts(spent, size)
     if locked:
         # While we waited for the locks, a concurrent post of this very key (or reversal
         # of the same transaction) may have committed; it spent the money, so checking the

@@ -1,5 +1,6 @@
 """Returns' sections of the dashboards and menu; imported from FinanceConfig.ready()."""
 
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -7,7 +8,7 @@ from portal.permissions import Role, governments_of
 from portal.registry import DashboardPanel, MenuEntry, register_menu_entry, register_panel
 
 from .offerings import Instrument
-from .returns import BondIssue, LoanSchedule, PayoutRequest
+from .returns import BondIssue, LoanSchedule, PayoutRequest, RevenueReport
 
 #: Rows a dashboard panel lists at most.
 PANEL_ROWS = 10
@@ -82,10 +83,6 @@ def reviewer_payouts(request):
 def reviewer_revenue_checks(request):
     """The revenue shares with reports staff have not checked yet or have queried, the
     oldest first: each links to its admin page, where the reports are checked."""
-    from django.db.models import Count, Min, Q
-
-    from .returns import RevenueReport
-
     Check = RevenueReport.Check
     offerings = list(
         RevenueReport.objects.filter(check_state__in=[Check.PENDING, Check.QUERIED])

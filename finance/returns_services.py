@@ -102,20 +102,24 @@ class WalletRefused(ReturnsError):
 # --- Accounts and holders -----------------------------------------------------------------------
 
 
+def _excess(offering: Offering) -> dict:
+    return {
+        "kind": Account.Kind.SUSPENSE,
+        "key": f"excess:offering:{offering.pk}",
+        "currency": offering.currency,
+    }
+
+
 def excess_account(offering: Offering) -> Account:
     """Money received for an offering beyond what was due, held for staff to decide on."""
-    return Account.get_or_create_for(
-        kind=Account.Kind.SUSPENSE, key=f"excess:offering:{offering.pk}", currency=offering.currency
-    )
+    return Account.get_or_create_for(**_excess(offering))
 
 
 def _excess_legs(offering: Offering):
     from .ledger import Leg
 
     return Leg.objects.filter(
-        account__kind=Account.Kind.SUSPENSE,
-        account__key=f"excess:offering:{offering.pk}",
-        account__currency=offering.currency,
+        **{f"account__{field}": value for field, value in _excess(offering).items()}
     )
 
 
@@ -1593,7 +1597,7 @@ def revenue_report_submit(
 
 
 #: The longest note a staff member writes on a report (what the entrepreneur reads).
-CHECK_NOTE_MAX = 1000
+CHECK_NOTE_MAX = RevenueReport._meta.get_field("check_note").max_length
 #: How much of the note the notification and email quote (they link to the whole of it).
 NOTIFIED_NOTE_CHARS = 160
 
@@ -1629,7 +1633,7 @@ def revenue_report_check(*, report: RevenueReport, verdict: str, note: str = "",
     with transaction.atomic():
         report = (
             RevenueReport.objects.select_for_update(of=("self",))
-            .select_related("offering__project")
+            .select_related("offering__project__owner")
             .get(pk=report.pk)
         )
         project = report.offering.project
@@ -1895,7 +1899,6 @@ def revenue_share_standing(
     offering: Offering, reports: Sequence[RevenueReport], *, today: datetime.date | None = None
 ) -> RevenueShareStanding:
     """The figures of a revenue share from its reports (already loaded) and the ledger."""
-
     currency = offering.currency
     zero = Money.zero(currency)
     disbursed_on = revenue_disbursed_on(offering)

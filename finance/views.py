@@ -49,7 +49,10 @@ _OPEN_OFFERING = Prepared(
 def pledgeable_offering_or_404(pk: int) -> Offering:
     """The offering, unless it is a draft or its project is not public (as
     `Project.is_public` says): both are answered 404, in one query that loads
-    only the offering's own row (the pledge pages show nothing of the project)."""
+    only the offering's own row (the pledge pages show nothing of the project).
+    An id no key can hold (a form may post any number) is not there either."""
+    if not 0 < pk < 2**63:
+        raise Http404("No Offering matches the given query.")
     found = _OPEN_OFFERING(pk)
     if not found:
         raise Http404("No Offering matches the given query.")

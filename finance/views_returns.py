@@ -128,8 +128,6 @@ def wallet_reinvest(request):
         offering_pk = int(request.POST.get("offering") or "")
     except ValueError:
         offering_pk = 0
-    if not 0 < offering_pk < 2**63:
-        raise Http404("No Offering matches the given query.")
     offering = pledgeable_offering_or_404(offering_pk)
     amount = _decimal(request.POST.get("amount"))
     try:

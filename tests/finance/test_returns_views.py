@@ -177,7 +177,8 @@ def test_loan_page_shows_schedule_repayments_and_days_late(client, db):
 
 
 @pytest.mark.parametrize(
-    "hidden", ["draft offering", "project not public", "no such offering", "not a number"]
+    "hidden",
+    ["draft offering", "project not public", "no such offering", "not a number", "past any key"],
 )
 def test_reinvesting_in_an_offering_the_pledge_page_does_not_show_is_not_found(
     client, paid_bond, hidden
@@ -195,12 +196,16 @@ def test_reinvesting_in_an_offering_the_pledge_page_does_not_show_is_not_found(
         Project.objects.filter(pk=target.project_id).update(status=Project.Status.SUBMITTED)
     elif hidden == "no such offering":
         posted["offering"] = target.pk + 1000
+    elif hidden == "past any key":
+        posted["offering"] = 2**70
     else:
         posted["offering"] = "1 OR 1=1"
     client.force_login(person)
     assert client.get(f"/en/offerings/{target.pk}/pledge/").status_code == (
-        200 if hidden in ("no such offering", "not a number") else 404
+        404 if hidden in ("draft offering", "project not public") else 200
     )
+    # The pledge page finds offerings the same way, by any id in its URL.
+    assert client.get(f"/en/offerings/{2**70}/pledge/").status_code == 404
     response = client.post("/en/wallet/reinvest/", posted)
     assert response.status_code == 404
     assert "Unpublished pumps" not in response.content.decode()
