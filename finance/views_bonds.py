@@ -1,6 +1,8 @@
 """Local governments set up their own diaspora bond series: a draft with the bond's terms,
 edited until staff open it for pledges (the admin's "open" action, services.offering_open),
-then shown read-only, with the issuer's page of what is due and when (returns:bond)."""
+then shown read-only, with the issuer's page of what is due and when (returns:bond).
+Issuing a series commits the government's money: only its administrators set one up or
+change its terms; its other members see its series."""
 
 from __future__ import annotations
 
@@ -10,12 +12,20 @@ from django.db import transaction
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from portal.middleware import back_office
 from portal.models import AuditEntry, Membership, Organization, User
 from portal.notifications import notify
-from portal.permissions import Role, governments_of, require_role
+from portal.permissions import (
+    NotAllowed,
+    Role,
+    can_manage_organization,
+    governments_administered_by,
+    governments_of,
+    require_role,
+)
 
 from .exceptions import FinanceError
 from .forms_bonds import COUPON_FREQUENCIES, BondSeriesForm
@@ -40,6 +50,17 @@ def _own_series(request, pk: int) -> Offering:
     return get_object_or_404(
         bond_series_of(request.user).select_related("issuer", "project", "bond_issue"), pk=pk
     )
+
+
+def _administered_or_refuse(user) -> list[Organization]:
+    """The governments whose series the user may set up or change; refuses (403, saying
+    why) a member who administers none."""
+    governments = governments_administered_by(user)
+    if not governments:
+        raise NotAllowed(
+            gettext("Only an administrator of your government can set up or change its bonds.")
+        )
+    return governments
 
 
 def series_facts(offering: Offering) -> dict:
@@ -139,6 +160,7 @@ def bond_series_list(request):
         {
             "rows": [series_facts(offering) for offering in series],
             "draft": Offering.Status.DRAFT,
+            "administered": {gov.pk for gov in governments_administered_by(request.user)},
         },
     )
 
@@ -146,7 +168,7 @@ def bond_series_list(request):
 @back_office
 @require_role(Role.LOCAL_GOVERNMENT)
 def bond_series_new(request):
-    governments = governments_of(request.user)
+    governments = _administered_or_refuse(request.user)
     form = BondSeriesForm(request.POST or None, governments=governments)
     if request.method == "POST" and form.is_valid():
         # The key issued with the form: a double click or a resent form saves one series.
@@ -175,13 +197,20 @@ def bond_series_new(request):
 @require_role(Role.LOCAL_GOVERNMENT)
 def bond_series_edit(request, pk: int):
     offering = _own_series(request, pk)
+    if not can_manage_organization(request.user, offering.issuer):
+        raise NotAllowed(
+            gettext("Only an administrator of %(issuer)s can change its bonds.")
+            % {"issuer": offering.issuer.name}
+        )
     if offering.status != Offering.Status.DRAFT:
         messages.info(
             request, _("This series is open for pledges: its terms can no longer change.")
         )
         return redirect("finance:bond_series_detail", offering.pk)
     form = BondSeriesForm(
-        request.POST or None, instance=offering, governments=governments_of(request.user)
+        request.POST or None,
+        instance=offering,
+        governments=governments_administered_by(request.user),
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -207,5 +236,9 @@ def bond_series_detail(request, pk: int):
     return render(
         request,
         "finance/bonds/detail.html",
-        {**series_facts(offering), "is_draft": offering.status == Offering.Status.DRAFT},
+        {
+            **series_facts(offering),
+            "is_draft": offering.status == Offering.Status.DRAFT,
+            "may_change": can_manage_organization(request.user, offering.issuer),
+        },
     )

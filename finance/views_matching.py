@@ -1,7 +1,8 @@
 """Local governments set up their own matching pools (3x1 style) for
 offerings in their territory, or for the bonds they issue, funded by their
-organization. Staff do the same from the admin; both go through
-services.matching_pool_create."""
+organization. Only a government's administrators commit its funds; its other
+members see the offerings and what their government committed. Staff do the
+same from the admin; both go through services.matching_pool_create."""
 
 from __future__ import annotations
 
@@ -13,11 +14,18 @@ from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from portal.middleware import back_office
 from portal.models import Organization
-from portal.permissions import Role, governments_of, require_role
+from portal.permissions import (
+    NotAllowed,
+    Role,
+    governments_administered_by,
+    governments_of,
+    require_role,
+)
 
 from . import services
 from .offerings import Instrument, MatchingPool, Offering
@@ -31,11 +39,12 @@ def _territories_of(governments: list[Organization]) -> dict[int, set[int]]:
     return {gov.pk: gov.territory.descendant_ids() for gov in governments if gov.territory_id}
 
 
-def _sponsors_for(user, offering: Offering) -> list[Organization]:
-    """The user's local governments that may sponsor `offering`: the project
-    lies in their territory, or they issue the offering (a bond)."""
-    governments = governments_of(user)
-    territories = _territories_of(governments)
+def _sponsors_for(
+    offering: Offering, governments: list[Organization], territories: dict[int, set[int]]
+) -> list[Organization]:
+    """Those of `governments` that may sponsor `offering`: the project lies in
+    their territory (`territories`, by `_territories_of`), or they issue the
+    offering (a bond)."""
     project_territory = offering.project.territory_id if offering.project_id else None
     return [
         gov
@@ -45,11 +54,10 @@ def _sponsors_for(user, offering: Offering) -> list[Organization]:
     ]
 
 
-def offerings_for_sponsor(user):
-    """Offerings the user's local governments may match, draft or open."""
-    governments = governments_of(user)
+def offerings_for_sponsor(governments: list[Organization], territories: dict[int, set[int]]):
+    """Offerings these local governments may match, draft or open."""
     territory_ids: set[int] = set()
-    for ids in _territories_of(governments).values():
+    for ids in territories.values():
         territory_ids |= ids
     return (
         Offering.objects.filter(status__in=OPEN_FOR_SPONSORS)
@@ -95,8 +103,9 @@ class MatchingPoolForm(forms.Form):
 def matching_offerings(request):
     """The offerings this government may match, with the pools it funds."""
     governments = governments_of(request.user)
+    territories = _territories_of(governments)
     offerings = list(
-        offerings_for_sponsor(request.user).prefetch_related(
+        offerings_for_sponsor(governments, territories).prefetch_related(
             Prefetch(
                 "matching_pools",
                 queryset=MatchingPool.objects.filter(sponsor__in=governments).select_related(
@@ -106,6 +115,9 @@ def matching_offerings(request):
             )
         )
     )
+    administered = governments_administered_by(request.user)
+    for offering in offerings:
+        offering.may_commit = bool(_sponsors_for(offering, administered, territories))
     return render(
         request,
         "finance/matching/offerings.html",
@@ -120,10 +132,14 @@ def matching_pool_new(request, pk: int):
     offering = get_object_or_404(
         Offering.objects.select_related("project", "issuer"), pk=pk, status__in=OPEN_FOR_SPONSORS
     )
-    sponsors = _sponsors_for(request.user, offering)
-    if not sponsors:
+    governments = governments_of(request.user)
+    territories = _territories_of(governments)
+    if not _sponsors_for(offering, governments, territories):
         # Another territory's offering: not this government's business.
         raise Http404
+    sponsors = _sponsors_for(offering, governments_administered_by(request.user), territories)
+    if not sponsors:
+        raise NotAllowed(gettext("Only an administrator of your government can commit its funds."))
     form = MatchingPoolForm(request.POST or None, sponsors=sponsors)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -2,9 +2,11 @@
 
 from django.shortcuts import render
 
+from .permissions import NotAllowed
 
-def _render(request, status: int, template: str):
-    return render(request, template, status=status)
+
+def _render(request, status: int, template: str, context: dict | None = None):
+    return render(request, template, context, status=status)
 
 
 def bad_request(request, exception=None):
@@ -12,7 +14,9 @@ def bad_request(request, exception=None):
 
 
 def permission_denied(request, exception=None):
-    return _render(request, 403, "403.html")
+    # Only a refusal written for the user says why; any other keeps its reasons.
+    reason = str(exception) if isinstance(exception, NotAllowed) else ""
+    return _render(request, 403, "403.html", {"reason": reason})
 
 
 def page_not_found(request, exception=None):

@@ -4,7 +4,9 @@ Roles follow from memberships, computed once per request:
 
 - investor: every signed-in person (diaspora members and returnees alike);
 - entrepreneur: a member of a cooperative or company;
-- local government: a member of a local-government organization;
+- local government: a member of a local-government organization; only its
+  administrators commit its money (matching pools, bond series), the other
+  members see what it committed;
 - reviewer: a reviewer of the platform operator (or a superuser).
 
 Views ask through `require_role` / `RoleRequiredMixin` or the `can_*`
@@ -35,6 +37,11 @@ class Role(enum.StrEnum):
     ENTREPRENEUR = "entrepreneur"
     LOCAL_GOVERNMENT = "local_government"
     REVIEWER = "reviewer"
+
+
+class NotAllowed(PermissionDenied):
+    """A refusal whose message is written for the person refused, in their
+    language: the 403 page shows it (other refusals show a generic line)."""
 
 
 BACK_OFFICE_ROLES = frozenset({Role.LOCAL_GOVERNMENT, Role.REVIEWER})
@@ -111,6 +118,17 @@ def governments_of(user) -> list[Organization]:
         m.organization
         for m in memberships(user)
         if m.organization.kind == Organization.Kind.LOCAL_GOVERNMENT
+    ]
+
+
+def governments_administered_by(user) -> list[Organization]:
+    """The local governments whose money the user may commit: those where
+    they hold the administrator role (`can_manage_organization`)."""
+    return [
+        m.organization
+        for m in memberships(user)
+        if m.organization.kind == Organization.Kind.LOCAL_GOVERNMENT
+        and m.role == Membership.Role.ADMIN
     ]
 
 

@@ -353,7 +353,6 @@ def _login(client, request, who):
     ("who", "own_series", "new_series"),
     [
         ("municipio", 200, 200),
-        ("plain_member", 200, 200),
         ("other_government_member", 404, 200),
         ("investor", 403, 403),
         ("entrepreneur", 403, 403),
@@ -382,6 +381,57 @@ def test_only_members_of_the_issuing_government_see_and_change_its_series(
     assert response.status_code == new_series
     if new_series == 200:
         assert (offering.title in response.content.decode()) == (own_series == 200)
+
+
+def test_members_see_their_government_s_series_but_only_administrators_set_them_up(
+    client, jerez, municipio, plain_member
+):
+    offering = draft_series(jerez, title="Jerez water bond")
+    client.force_login(plain_member)
+    listed = client.get(LIST).content.decode()
+    assert "Jerez water bond" in listed
+    assert NEW not in listed and edit_url(offering) not in listed
+    detail = client.get(detail_url(offering)).content.decode()
+    assert "Jerez water bond" in detail and edit_url(offering) not in detail
+
+    for response in (
+        client.get(NEW),
+        client.post(NEW, terms(jerez, title="Member's bond")),
+        client.get(edit_url(offering)),
+        client.post(edit_url(offering), terms(jerez, title="Taken over")),
+    ):
+        assert response.status_code == 403
+        assert "Only an administrator of" in response.content.decode()
+    offering.refresh_from_db()
+    assert offering.title == "Jerez water bond"
+    assert list(Offering.objects.values_list("title", flat=True)) == ["Jerez water bond"]
+    assert not AuditEntry.objects.filter(action__startswith="offering.").exists()
+
+    # The administrator has the buttons and changes the terms.
+    client.force_login(municipio)
+    assert edit_url(offering) in client.get(detail_url(offering)).content.decode()
+    assert NEW in client.get(LIST).content.decode()
+    assert client.post(edit_url(offering), terms(jerez, title="Taken over")).status_code == 302
+    offering.refresh_from_db()
+    assert offering.title == "Taken over"
+
+
+def test_an_administrator_of_one_government_is_a_member_of_another(
+    client, jerez, plain_member, oaxaca
+):
+    """Administering one government does not let them change another's series."""
+    MembershipFactory(organization=oaxaca, user=plain_member, role="admin")
+    offering = draft_series(jerez, title="Jerez water bond")
+    client.force_login(plain_member)
+    assert client.get(NEW).status_code == 200
+    # The issuer can only be the government they administer.
+    response = client.post(NEW, terms(jerez, title="In Jerez's name"))
+    assert response.status_code == 400 and "issuer" in response.context["form"].errors
+    response = client.post(edit_url(offering), terms(jerez, title="Taken over"))
+    assert response.status_code == 403
+    assert "Only an administrator of Municipio can change its bonds." in response.content.decode()
+    offering.refresh_from_db()
+    assert offering.title == "Jerez water bond"
 
 
 def test_another_government_s_series_is_indistinguishable_from_none(

@@ -52,6 +52,14 @@ def other_government_member(territory):
     return member
 
 
+@pytest.fixture
+def plain_member(municipio):
+    """A member of the territory's government without the administrator role."""
+    member = MembershipFactory(organization=own_organization(municipio), role="member").user
+    enable_totp(member)
+    return member
+
+
 def own_organization(user) -> Organization:
     return user.memberships.get().organization
 
@@ -101,6 +109,38 @@ def test_the_list_shows_only_offerings_of_the_government_s_territory(
     assert client.get(form_url(elsewhere)).status_code == 404
     client.force_login(UserFactory())
     assert client.get(LIST).status_code == 403
+
+
+def test_only_the_government_s_administrators_commit_its_funds(
+    client, municipio, plain_member, jerez_offering
+):
+    organization = own_organization(municipio)
+    client.force_login(plain_member)
+    html = client.get(LIST).content.decode()
+    # They see the offering and what their government committed, without the way to commit.
+    assert "Kitchen for the school" in html
+    assert form_url(jerez_offering) not in html
+    assert "administrators commit its funds" in html
+    shown = client.get(form_url(jerez_offering))
+    posted = client.post(form_url(jerez_offering), {**TERMS, "sponsor": organization.pk})
+    assert shown.status_code == posted.status_code == 403
+    assert "Only an administrator of your government can commit its funds." in (
+        posted.content.decode()
+    )
+    assert not MatchingPool.objects.exists()
+    assert not AuditEntry.objects.filter(action__startswith="matching").exists()
+    # The page says why in the member's language.
+    client.cookies.load({"django_language": "es"})
+    spanish = client.get(form_url(jerez_offering).replace("/en/", "/es/"))
+    assert spanish.status_code == 403
+    assert "Solo un administrador de su gobierno puede comprometer sus fondos." in (
+        spanish.content.decode()
+    )
+
+    client.force_login(municipio)
+    response = client.post(form_url(jerez_offering), {**TERMS, "sponsor": organization.pk})
+    assert response.status_code == 302
+    assert MatchingPool.objects.get().sponsor == organization
 
 
 # --- Setting one up ------------------------------------------------------------------------
