@@ -4,7 +4,7 @@ from django.db.models import Count, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal.permissions import Role, governments_of
+from portal.permissions import Role, governments_of, has_role
 from portal.registry import DashboardPanel, MenuEntry, register_menu_entry, register_panel
 
 from .offerings import Instrument
@@ -74,7 +74,7 @@ def government_bonds(request):
 
 
 def reviewer_payouts(request):
-    if not request.user.is_staff:
+    if not has_role(request.user, Role.REVIEWER):
         return None
     count = PayoutRequest.objects.filter(status=PayoutRequest.Status.REQUESTED).count()
     return {"count": count} if count else None

@@ -27,6 +27,7 @@ from stdnum import iso11649
 from stdnum.iso7064 import mod_97_10
 
 from portal.models import AuditEntry
+from portal.permissions import Role, has_role, reviewers
 
 from . import services
 from .distribution import pro_rata
@@ -653,7 +654,7 @@ def loan_restructure(
     """Replace the current schedule with a new version over what is still owed: the
     outstanding principal plus the interest already due and unpaid (capitalised). The old
     version is kept, marked superseded. Raises ScheduleRefused for terms making no schedule."""
-    if not getattr(by, "is_staff", False):
+    if not has_role(by, Role.REVIEWER):
         raise ScheduleRefused(_("Only staff restructure a loan."))
     if not reason.strip():
         raise ScheduleRefused(_("Give the reason for the restructure."))
@@ -707,7 +708,7 @@ def loan_restructure(
 def loan_write_off(*, offering: Offering, by, reason: str) -> LoanSchedule:
     """Stop expecting repayments: the loan is shown as defaulted to lenders, and later
     repayments are refused for staff review. Idempotent."""
-    if not getattr(by, "is_staff", False):
+    if not has_role(by, Role.REVIEWER):
         raise ReturnsError(_("Only staff write off a loan."))
     if not reason.strip():
         raise ReturnsError(_("Give the reason for the write-off."))
@@ -1092,7 +1093,6 @@ def installments_send_notices(*, today: datetime.date | None = None) -> int:
     """Tell entrepreneurs about installments coming due and late ones (and staff about those
     a month late), once per installment and stage, in each recipient's language; returns
     how many notices went out. Safe to run twice a day or after a missed day."""
-    from django.contrib.auth import get_user_model
     from django.db.models import F, Q
 
     today = today or timezone.localdate()
@@ -1120,7 +1120,7 @@ def installments_send_notices(*, today: datetime.date | None = None) -> int:
     # Staff are told of every loan a month late: read them once, not once per installment.
     staff = []
     if any(stage == NoticeStage.LONG_LATE for _pk, stage in to_send):
-        staff = list(get_user_model().objects.filter(is_staff=True, is_active=True))
+        staff = list(reviewers())
     return sum(_installment_notice_send(pk, stage, today, staff=staff) for pk, stage in to_send)
 
 
@@ -2199,7 +2199,7 @@ def payout_approve(*, payout: PayoutRequest, by) -> PayoutRequest:
     ledger posted, in one transaction. When the provider fails, PayoutFailed is raised, the
     withdrawal stays awaiting approval and the ledger is unchanged; approving again
     continues where it stopped, never refunding a payment twice."""
-    if not getattr(by, "is_staff", False):
+    if not has_role(by, Role.REVIEWER):
         raise WalletRefused(_("Only staff approve withdrawals."))
     if by.pk == payout.investor_id:
         raise WalletRefused(_("Nobody approves their own withdrawal."))
@@ -2372,7 +2372,7 @@ def payout_reject(*, payout: PayoutRequest, by, reason: str) -> PayoutRequest:
     approval that then failed: a disputed payment, no card room left) cannot take that
     part back: it is booked as paid out, the rest returns to the wallet, and the
     withdrawal ends partly paid (PARTIAL). Idempotent."""
-    if not getattr(by, "is_staff", False):
+    if not has_role(by, Role.REVIEWER):
         raise WalletRefused(_("Only staff decide on withdrawals."))
     with transaction.atomic():
         # The withdrawal's lock: no refund of it is under way while it is held

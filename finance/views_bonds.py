@@ -9,14 +9,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from portal.middleware import back_office
-from portal.models import AuditEntry, Membership, Organization, User
+from portal.models import AuditEntry, Organization
 from portal.notifications import notify
 from portal.permissions import (
     NotAllowed,
@@ -25,6 +24,7 @@ from portal.permissions import (
     governments_administered_by,
     governments_of,
     require_role,
+    reviewers,
 )
 
 from .exceptions import FinanceError
@@ -86,22 +86,6 @@ def series_facts(offering: Offering) -> dict:
     }
 
 
-def _staff_who_open_offerings():
-    """The people who may open an offering from the admin (the reviewer role)."""
-    return User.objects.filter(
-        Q(is_superuser=True)
-        | Q(
-            memberships__organization__kind=Organization.Kind.OPERATOR,
-            memberships__role__in=[
-                Membership.Role.REVIEWER,
-                Membership.Role.FINANCE,
-                Membership.Role.ADMIN,
-            ],
-        ),
-        is_active=True,
-    ).distinct()
-
-
 def bond_series_save(*, form: BondSeriesForm, by) -> Offering:
     """Save a new draft series, or the new terms of a draft; raises SeriesNoLongerDraft if
     staff opened it in the meantime.
@@ -118,7 +102,7 @@ def bond_series_save(*, form: BondSeriesForm, by) -> Offering:
                 actor=by, action="offering.created", obj=offering, to_state=offering.status
             )
             notify(
-                _staff_who_open_offerings(),
+                reviewers(),  # who may open an offering from the admin
                 verb="offering.submitted",
                 message=_("%(issuer)s submitted a bond series for review: %(title)s"),
                 params={"issuer": offering.issuer.name, "title": offering.title},

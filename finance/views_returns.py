@@ -51,7 +51,8 @@ from .views import busy_response, pledgeable_offering_or_404
 
 
 def _is_staff(user) -> bool:
-    return bool(user.is_staff or has_role(user, Role.REVIEWER))
+    """The operator's staff: the reviewer role (portal/permissions.py), as in the admin."""
+    return has_role(user, Role.REVIEWER)
 
 
 def _decimal(value: str | None) -> Decimal | None:
@@ -276,7 +277,7 @@ def loan_detail(request, pk: int):
     repayments = list(
         Repayment.objects.filter(offering=offering).prefetch_related("allocations__installment")
     )
-    is_staff = request.user.is_staff
+    is_staff = _is_staff(request.user)
     # The bank details to repay with, for the entrepreneur (and staff helping them); a
     # lender has nothing to pay.
     repay = None
@@ -308,7 +309,7 @@ def loan_detail(request, pk: int):
             # Held now: what was paid beyond what was due (or after a write-off), less what
             # staff have sent back.
             "excess": rs.excess_held(offering).amount,
-            "can_record": _is_staff(request.user)
+            "can_record": is_staff
             and current is not None
             and current.status != LoanSchedule.Status.WRITTEN_OFF,
             "can_service": is_staff
@@ -567,7 +568,7 @@ def _staff_loan(request, pk: int) -> tuple[Offering, LoanSchedule | None]:
     """The loan named in the URL, for staff only: others who may see the loan are refused
     (403), others still do not learn it exists (404)."""
     offering = _loan_viewer(request, pk)
-    if not request.user.is_staff:
+    if not _is_staff(request.user):
         raise PermissionDenied
     return offering, rs.current_schedule(offering)
 
@@ -585,7 +586,7 @@ def _owed(schedule: LoanSchedule, today) -> dict:
 @login_required
 def loans_servicing(request):
     """Staff: every loan being repaid (or closed), the late ones first."""
-    if not request.user.is_staff:
+    if not _is_staff(request.user):
         raise PermissionDenied
     today = timezone.localdate()
     late = Q(installments__due_date__lt=today) & (
@@ -864,7 +865,7 @@ def bond_detail(request, pk: int):
 @back_office
 @login_required
 def payouts_review(request):
-    if not request.user.is_staff:
+    if not _is_staff(request.user):
         raise PermissionDenied
     waiting = list(
         PayoutRequest.objects.filter(status=PayoutRequest.Status.REQUESTED).select_related(
@@ -880,7 +881,7 @@ def payouts_review(request):
 @login_required
 @require_POST
 def payout_decide(request, pk: int):
-    if not request.user.is_staff:
+    if not _is_staff(request.user):
         raise PermissionDenied
     payout = get_object_or_404(PayoutRequest, pk=pk)
     try:

@@ -432,17 +432,12 @@ def register_bank_statements_menu_item():
     )
 
 
-class StaffMenuItem(MenuItem):
-    def is_shown(self, request):
-        return request.user.is_staff
-
-
 @hooks.register("register_admin_menu_item")
 def register_loan_servicing_menu_item():
     from django.urls import reverse_lazy
 
     # A portal page: resolved when the menu is drawn, in the language of that request.
-    return StaffMenuItem(
+    return ReviewerMenuItem(
         _("Loans being serviced"),
         reverse_lazy("returns:loans_servicing"),
         name="loans-servicing",
@@ -455,7 +450,7 @@ def register_loan_servicing_menu_item():
 def register_payouts_menu_item():
     from django.urls import reverse_lazy
 
-    return StaffMenuItem(
+    return ReviewerMenuItem(
         _("Withdrawals to approve"),
         reverse_lazy("returns:payouts_review"),
         name="payouts-review",

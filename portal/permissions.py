@@ -7,7 +7,10 @@ Roles follow from memberships, computed once per request:
 - local government: a member of a local-government organization; only its
   administrators commit its money (matching pools, bond series), the other
   members see what it committed;
-- reviewer: a reviewer of the platform operator (or a superuser).
+- reviewer: a reviewer, finance officer or administrator of the platform
+  operator (or a superuser). This is what "staff" means for every back-office
+  decision, in the portal and in Wagtail's admin: Django's `is_staff` flag only
+  opens the Django admin and grants nothing here.
 
 Views ask through `require_role` / `RoleRequiredMixin` or the `can_*`
 functions below; templates read `request.roles`. Anything a user can name in
@@ -25,8 +28,9 @@ from django.contrib.auth.mixins import AccessMixin
 from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 
-from .models import Membership, Organization
+from .models import Membership, Organization, User
 
 
 class Role(enum.StrEnum):
@@ -103,6 +107,23 @@ def roles_of(user) -> frozenset[Role]:
 
 def has_role(user, role: Role) -> bool:
     return role in roles_of(user)
+
+
+def reviewers():
+    """Everyone with the reviewer role (`roles_of`), active: those told of what
+    staff must look at."""
+    return User.objects.filter(
+        Q(is_superuser=True)
+        | Q(
+            memberships__organization__kind=Organization.Kind.OPERATOR,
+            memberships__role__in=[
+                Membership.Role.REVIEWER,
+                Membership.Role.FINANCE,
+                Membership.Role.ADMIN,
+            ],
+        ),
+        is_active=True,
+    ).distinct()
 
 
 def needs_two_factor(user) -> bool:

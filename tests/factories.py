@@ -58,3 +58,20 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     organization = factory.SubFactory(OrganizationFactory)
     role = Membership.Role.MEMBER
+
+
+class StaffFactory(UserFactory):
+    """Someone of the platform operator's staff: the reviewer role, which every
+    back-office decision asks for (portal/permissions.py). Django's is_staff
+    flag alone grants nothing there."""
+
+    @factory.post_generation
+    def staff_role(self, create, extracted, **kwargs):
+        if not create:
+            return
+        operator = Organization.objects.filter(kind=Organization.Kind.OPERATOR).first()
+        if operator is None:
+            operator = OrganizationFactory(kind=Organization.Kind.OPERATOR, name="Operator")
+        Membership.objects.create(
+            user=self, organization=operator, role=extracted or Membership.Role.REVIEWER
+        )

@@ -18,7 +18,7 @@ from finance.offerings import Offering, Payment, Refund
 from finance.payments.stripe_provider import StripeProvider, stripe_client
 from finance.returns import PayoutRequest
 from tests.conftest import enable_totp
-from tests.factories import UserFactory
+from tests.factories import StaffFactory, UserFactory
 from tests.finance.builders import make_offering
 from tests.finance.conftest import make_card_pledge, make_investor
 from tests.finance.test_stripe import pay_with
@@ -72,7 +72,7 @@ def card_investor(localstripe, db):
 
 @pytest.fixture
 def approver(db):
-    member = UserFactory(is_staff=True)
+    member = StaffFactory()
     enable_totp(member)  # the withdrawals review is a back-office page
     return member
 

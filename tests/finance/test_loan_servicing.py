@@ -16,7 +16,7 @@ from finance.portfolio import Status, portfolio_for
 from finance.returns import LoanSchedule, Repayment
 from portal.models import AuditEntry, Notification
 from tests.conftest import enable_totp
-from tests.factories import UserFactory
+from tests.factories import StaffFactory, UserFactory
 from tests.finance.test_returns import START, assert_ledger_consistent, funded_loan
 
 D = Decimal
@@ -39,7 +39,7 @@ def loan(db):
 
 @pytest.fixture
 def staff_member(db):
-    member = UserFactory(is_staff=True)
+    member = StaffFactory()
     enable_totp(member)  # restructuring and writing off are back-office pages
     return member
 
@@ -116,9 +116,25 @@ def test_only_staff_restructure(client, loan):
         assert client.post(url, restructure_form()).status_code == 403
     client.force_login(UserFactory())
     assert client.get(url).status_code == 404
+    # Django's staff flag, two-factor on, is not the operator's staff role.
+    flag_only = UserFactory(is_staff=True)
+    enable_totp(flag_only)
+    client.force_login(flag_only)
+    assert client.post(url, restructure_form()).status_code == 404
+    with pytest.raises(rs.ScheduleRefused, match="Only staff"):
+        rs.loan_restructure(
+            offering=offering,
+            by=flag_only,
+            reason="x",
+            annual_rate=D("0.06"),
+            periods=12,
+            periods_per_year=12,
+            kind="equal_principal",
+            start_date=next_year_on(3, 15),
+        )
     assert LoanSchedule.objects.filter(offering=offering).count() == 1
     # Staff without two-factor authentication are sent to turn it on first.
-    client.force_login(UserFactory(is_staff=True))
+    client.force_login(StaffFactory())
     response = client.get(url)
     assert response.status_code == 302 and "next=" in response["Location"]
 
@@ -200,8 +216,10 @@ def test_only_staff_write_off(client, loan):
     client.force_login(UserFactory())
     assert client.post(url, {"reason": "x", "confirm": "1"}).status_code == 404
     assert rs.current_schedule(offering).status == LoanSchedule.Status.ACTIVE
-    with pytest.raises(rs.ReturnsError, match="Only staff"):
-        rs.loan_write_off(offering=offering, by=lenders[1], reason="x")
+    for person in (lenders[1], UserFactory(is_staff=True)):
+        with pytest.raises(rs.ReturnsError, match="Only staff"):
+            rs.loan_write_off(offering=offering, by=person, reason="x")
+    assert rs.current_schedule(offering).status == LoanSchedule.Status.ACTIVE
 
 
 def test_staff_list_of_loans_shows_the_late_ones(
@@ -238,7 +256,7 @@ def test_late_notices_go_once_per_stage_in_the_recipients_language(
     owner = offering.project.owner
     owner.preferred_language = "es"
     owner.save(update_fields=["preferred_language"])
-    reviewer = UserFactory(is_staff=True, preferred_language="fr")
+    reviewer = StaffFactory(preferred_language="fr")
     schedule = rs.current_schedule(offering)
     second = schedule.installments.get(number=2)  # due 2025-03-15, not paid
     assert second.due_date == datetime.date(2025, 3, 15)
@@ -282,13 +300,18 @@ def test_wagtail_menu_links_staff_to_the_servicing_pages(client, db):
     from django.contrib.auth.models import Permission
 
     access_admin = Permission.objects.get(codename="access_admin")
-    member = UserFactory(is_staff=True)
+    member = StaffFactory()
     member.user_permissions.add(access_admin)
     enable_totp(member)
     client.force_login(member)
     body = client.get("/admin/").content.decode()
     assert "/en/loans/servicing/" in body and "/en/payouts/review/" in body
-    editor = UserFactory()
-    editor.user_permissions.add(access_admin)
-    client.force_login(editor)
-    assert "/loans/servicing/" not in client.get("/admin/").content.decode()
+    # An editor of the content, even with Django's staff flag, has no money pages.
+    for editor in (UserFactory(), UserFactory(is_staff=True)):
+        editor.user_permissions.add(access_admin)
+        enable_totp(editor)
+        client.force_login(editor)
+        body = client.get("/admin/").content.decode()
+        assert "/loans/servicing/" not in body and "/payouts/review/" not in body
+        assert client.get("/en/loans/servicing/").status_code == 403
+        assert client.get("/en/payouts/review/").status_code == 403

@@ -27,7 +27,7 @@ from finance.payments.stripe_provider import StripeProvider, stripe_client
 from finance.reconciliation import Difference, reconcile_ledger
 from finance.returns import PayoutRequest
 from projects.models import Project
-from tests.factories import OrganizationFactory, UserFactory
+from tests.factories import OrganizationFactory, StaffFactory, UserFactory
 from tests.finance.builders import make_offering, make_pledge, pay
 from tests.finance.conftest import make_card_pledge, make_investor
 from tests.finance.test_stripe import pay_with
@@ -310,7 +310,7 @@ def card_withdrawal(localstripe, db):
     payout = rs.payout_request(
         investor=person, amount=money, destination="card", idempotency_key="withdraw-1"
     )
-    rs.payout_approve(payout=payout, by=UserFactory(is_staff=True))
+    rs.payout_approve(payout=payout, by=StaffFactory())
     payment.refresh_from_db()
     payout.refresh_from_db()
     assert payout.status == PayoutRequest.Status.APPROVED

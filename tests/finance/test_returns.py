@@ -39,7 +39,7 @@ from finance.returns import (
     RevenueReport,
 )
 from finance.xirr import XirrResult, XirrStatus
-from tests.factories import OrganizationFactory, TerritoryFactory, UserFactory
+from tests.factories import OrganizationFactory, StaffFactory, TerritoryFactory, UserFactory
 from tests.finance.builders import make_offering, pay
 
 _keys = itertools.count(1)
@@ -60,7 +60,7 @@ def investor():
 
 
 def staff():
-    return UserFactory(is_staff=True)
+    return StaffFactory()
 
 
 def fund(offering: Offering, amounts, investors=None) -> list:

@@ -25,7 +25,7 @@ from finance.returns import Distribution, DistributionLine, RevenueReport
 from finance.statements_import import import_statement
 from portal.models import AuditEntry, Notification
 from tests.conftest import enable_totp
-from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
+from tests.factories import MembershipFactory, OrganizationFactory, StaffFactory, UserFactory
 from tests.finance.builders import make_offering
 from tests.finance.test_loan_repayment_channels import csv_statement
 from tests.finance.test_returns import (
@@ -349,8 +349,8 @@ def test_who_may_see_report_and_download(client, share, who):
         "other entrepreneur": make_offering(instrument="loan").project.owner,
         "lender": lender,
         "anonymous": None,
-        "staff": UserFactory(is_staff=True),
-        "staff without 2FA": UserFactory(is_staff=True),
+        "staff": StaffFactory(),
+        "staff without 2FA": StaffFactory(),
     }[who]
     if who == "staff":
         enable_totp(person)

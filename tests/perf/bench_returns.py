@@ -48,7 +48,7 @@ def _people(count: int) -> list[int]:
 def _offering(instrument: str, holders: list[int], ticket: Decimal, **terms):
     """A disbursed offering with one paid pledge per holder, written in bulk."""
     from finance.offerings import Disbursement, Offering, Pledge
-    from tests.factories import OrganizationFactory, TerritoryFactory, UserFactory
+    from tests.factories import OrganizationFactory, StaffFactory, TerritoryFactory
     from tests.finance.builders import make_offering
 
     if instrument == "bond":
@@ -73,7 +73,7 @@ def _offering(instrument: str, holders: list[int], ticket: Decimal, **terms):
         ],
         batch_size=5000,
     )
-    staff = UserFactory(is_staff=True)
+    staff = StaffFactory()
     Disbursement.objects.create(
         offering=offering,
         amount=total,
