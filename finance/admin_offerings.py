@@ -25,7 +25,7 @@ from .exceptions import FinanceError
 from .forms import HeldMoneyReturnForm, RevenueSharePaymentForm
 from .money import Money
 from .offerings import Instrument, MatchingPool, Offering, Pledge
-from .returns import BondIssue, CouponRun, Repayment, RevenueReport
+from .returns import BondIssue, CouponRun, LoanCardPayment, Repayment, RevenueReport
 
 
 def _form_errors(form) -> str:
@@ -196,6 +196,7 @@ HELD_MOVEMENTS = {
     "returns.excess_held": _("Paid beyond what was due"),
     "returns.card_repayment_held": _("Card payment that could no longer be applied"),
     "returns.excess_returned": _("Sent back to the payer"),
+    "returns.excess_refunded_to_card": _("Sent back to the card"),
 }
 
 
@@ -225,8 +226,28 @@ def offering_actions(request, pk: int):
             )
             if held.amount
             else None,
+            "held_cards": rs.card_payments_holding(offering) if held.amount else [],
         },
     )
+
+
+@require_POST
+def held_money_card_refund(request, pk: int, card_pk: int):
+    """Send what is held of a card payment back to the card, through Stripe."""
+    _staff_only(request)
+    offering = get_object_or_404(Offering, pk=pk)
+    card_payment = get_object_or_404(LoanCardPayment, pk=card_pk, offering=offering)
+    try:
+        refunded = rs.excess_refund_to_card(card_payment=card_payment, by=request.user)
+    except (rs.ReturnsError, FinanceError) as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            _("%(amount)s went back to the card; %(held)s is still held.")
+            % {"amount": refunded.localized(), "held": rs.excess_held(offering).localized()},
+        )
+    return redirect("finance_offering_actions", pk=pk)
 
 
 @require_POST
@@ -284,6 +305,11 @@ def register_offering_urls():
             "money/offerings/<int:pk>/held/return/",
             held_money_return,
             name="finance_held_money_return",
+        ),
+        path(
+            "money/offerings/<int:pk>/held/card/<int:card_pk>/refund/",
+            held_money_card_refund,
+            name="finance_held_money_card_refund",
         ),
     ]
 

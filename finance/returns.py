@@ -265,6 +265,8 @@ class LoanCardPayment(models.Model):
     # Why a succeeded payment was not applied to the loan (written off meanwhile...): the
     # money is held for staff on the loan's excess account.
     held_reason = models.CharField(_("held for review because"), max_length=300, blank=True)
+    # What staff sent back to the card of what was held (returns_services.excess_refund_to_card).
+    refunded_minor = models.BigIntegerField(_("refunded to the card, in minor units"), default=0)
     idempotency_key = models.CharField(max_length=120, unique=True)
     repayment = models.OneToOneField(
         Repayment,
@@ -292,6 +294,11 @@ class LoanCardPayment(models.Model):
                 condition=Q(repayment__isnull=True) | Q(status="succeeded"),
                 name="loan_card_repayment_only_when_paid",
             ),
+            # Never more back to the card than the card paid.
+            models.CheckConstraint(
+                condition=Q(refunded_minor__gte=0, refunded_minor__lte=F("amount_minor")),
+                name="loan_card_refunds_within_payment",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -300,6 +307,10 @@ class LoanCardPayment(models.Model):
     @property
     def money(self) -> Money:
         return Money.from_minor(self.amount_minor, self.currency)
+
+    @property
+    def refunded(self) -> Money:
+        return Money.from_minor(self.refunded_minor, self.currency)
 
     @property
     def is_payable(self) -> bool:

@@ -20,7 +20,7 @@ from functools import reduce
 from operator import or_
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from stdnum import iso11649
@@ -217,6 +217,104 @@ def excess_return(
             % {"reference": reference}
         ) from error
     return HeldMoneyReturned(transaction=posted, recorded=not recorded_before)
+
+
+def _card_held_minor(card_payment: LoanCardPayment) -> int:
+    """What of a succeeded card payment was held for review, in minor units: all of it
+    when the loan could no longer take it, else what it paid beyond what was due."""
+    if card_payment.held_reason:
+        return card_payment.amount_minor
+    if card_payment.repayment_id and card_payment.repayment.excess:
+        return Money(card_payment.repayment.excess, card_payment.currency).minor_units
+    return 0
+
+
+def card_payments_holding(offering: Offering) -> list[LoanCardPayment]:
+    """The offering's card payments with held money that can still go back to the card,
+    oldest first, each with ``refundable`` (a Money): what was held of it and not yet
+    refunded. Two queries at most."""
+    found = (
+        LoanCardPayment.objects.filter(offering=offering, status=LoanCardPayment.Status.SUCCEEDED)
+        .filter(~Q(held_reason="") | Q(repayment__excess__gt=0))
+        .select_related("repayment")
+        .order_by("created_at", "pk")
+    )
+    holding = []
+    for card_payment in found:
+        left = _card_held_minor(card_payment) - card_payment.refunded_minor
+        if left > 0:
+            card_payment.refundable = Money.from_minor(left, card_payment.currency)
+            holding.append(card_payment)
+    return holding
+
+
+def excess_refund_to_card(*, card_payment: LoanCardPayment, by) -> Money:
+    """Send back to the card what is still held of a card payment (a repayment beyond what
+    was due, or one made after the loan was written off), never more than the offering's
+    excess account holds; returns what went back.
+
+    One transaction holds the excess account's lock (the ledger's, taken first as in
+    :func:`excess_return`) and the card payment's while Stripe is asked, then posts the
+    refund out of the excess account through Stripe's clearing account and adds it to the
+    card payment's ``refunded_minor`` (which the database keeps within what the card
+    paid). The idempotency key, with Stripe and in the ledger, names the card payment, what
+    it had refunded before and the amount: a retry after a crash gets the same refund back
+    and records it once. When Stripe refuses or cannot be reached, nothing is recorded and
+    HeldMoneyRefused says why; so it does for someone without the reviewer role, or when
+    nothing of the payment is left to send back."""
+    from .payments import PaymentError, provider_for
+    from .payments.stripe_provider import StripeProvider
+
+    if not has_role(by, Role.REVIEWER):
+        raise HeldMoneyRefused(_("Only staff send held money back."))
+    with transaction.atomic():
+        offering = card_payment.offering
+        held_on = excess_account(offering)
+        Account.objects.select_for_update(no_key=True).filter(pk=held_on.pk).exists()
+        locked = (
+            LoanCardPayment.objects.select_for_update(of=("self",))
+            .select_related("repayment")
+            .get(pk=card_payment.pk, offering=offering)
+        )
+        left = 0
+        if locked.status == LoanCardPayment.Status.SUCCEEDED:
+            left = min(
+                _card_held_minor(locked) - locked.refunded_minor,
+                excess_held(offering).minor_units,
+            )
+        if left <= 0:
+            raise HeldMoneyRefused(_("Nothing held of this card payment is left to send back."))
+        key = f"loancard:{locked.pk}:refund:{locked.refunded_minor}:{left}"
+        try:
+            reference = provider_for(StripeProvider.name).refund(
+                payment=locked, amount_minor=left, idempotency_key=key
+            )
+        except PaymentError as error:
+            raise HeldMoneyRefused(
+                _("The card refund did not go through: %(reason)s Nothing was recorded.")
+                % {"reason": error.user_message or str(error)}
+            ) from error
+        money = Money.from_minor(left, locked.currency)
+        post_transaction(
+            idempotency_key=key,
+            kind="returns.excess_refunded_to_card",
+            legs=[
+                (held_on, -money),
+                (services.clearing_account(StripeProvider.name, locked.currency), money),
+            ],
+            memo=f"held money of loan card payment {locked.pk} refunded to the card ({reference})",
+            created_by=by,
+        )
+        locked.refunded_minor += left
+        locked.save(update_fields=["refunded_minor", "updated_at"])
+        AuditEntry.record(
+            actor=by,
+            action="returns.excess_refunded_to_card",
+            obj=offering,
+            reason=reference,
+            data={"card_payment": locked.pk, "amount": str(money.amount)},
+        )
+    return money
 
 
 def payout_hold_account(user, currency: str) -> Account:
