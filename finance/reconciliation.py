@@ -363,6 +363,39 @@ def payments_agree_with_ledger() -> Iterable[Difference]:
         )
 
 
+#: The key of held money sent back to a loan's card payment (finance.returns_services.
+#: excess_refund_to_card: ``loancard:<card payment pk>:refund:<refunded before>:<amount>``).
+_LOAN_CARD_REFUND_KEY = re.compile(r"loancard:(\d+):refund:")
+
+
+@register_check
+def loan_card_refunds_agree_with_ledger() -> Iterable[Difference]:
+    """What a loan's card payment says went back to the card (``refunded_minor``) is what
+    the ledger sent back out through Stripe for it."""
+    from .returns import LoanCardPayment
+
+    posted: defaultdict[int, int] = defaultdict(int)
+    for key, amount in Leg.objects.filter(
+        amount_minor__gt=0, transaction__kind="returns.excess_refunded_to_card"
+    ).values_list("transaction__idempotency_key", "amount_minor"):
+        found = _LOAN_CARD_REFUND_KEY.match(key)
+        if found:
+            posted[int(found.group(1))] += amount
+    card_payments = (
+        LoanCardPayment.objects.filter(Q(refunded_minor__gt=0) | Q(pk__in=list(posted)))
+        .order_by("pk")
+        .values_list("pk", "currency", "refunded_minor")
+    )
+    for pk, currency, refunded in card_payments:
+        if refunded != posted.get(pk, 0):
+            yield Difference(
+                check="loan card refunded = ledger",
+                subject=f"loan card payment {pk}",
+                expected=f"{_amount(posted.get(pk, 0), currency)} (posted back to the card)",
+                found=f"{_amount(refunded, currency)} (refunded_minor)",
+            )
+
+
 #: The key of a refund made for a card withdrawal (finance.returns_services:
 #: ``payout:<payout pk>:refund:<payment pk>:<amount>``).
 _PAYOUT_REFUND_KEY = re.compile(r"payout:(\d+):refund:")
@@ -509,34 +542,88 @@ def _stripe_field(obj, name: str, default=None):
     return default if value is None else value
 
 
+@dataclass(frozen=True, slots=True)
+class _CardPaymentHere:
+    """What a card payment of ours says, whatever model holds it."""
+
+    subject: str
+    intent_id: str
+    currency: str
+    amount: int
+    status: str
+    succeeded: bool
+    captured: int
+    refunded: int
+
+
+def _card_payments_here(provider_name: str) -> list[_CardPaymentHere]:
+    """Pledges' card payments and loans' card repayments that have an intent at Stripe."""
+    from .returns import LoanCardPayment
+
+    rows = [
+        _CardPaymentHere(
+            f"payment {pk} ({intent_id})",
+            intent_id,
+            currency,
+            amount,
+            status,
+            status == Payment.Status.SUCCEEDED,
+            captured,
+            refunded,
+        )
+        for pk, intent_id, currency, amount, status, captured, refunded in (
+            Payment.objects.filter(provider=provider_name)
+            .exclude(provider_reference="")
+            .order_by("pk")
+            .values_list(
+                "pk",
+                "provider_reference",
+                "currency",
+                "amount_minor",
+                "status",
+                "captured_minor",
+                "refunded_minor",
+            )
+        )
+    ]
+    # A loan's card repayment captures its whole amount when it succeeds.
+    succeeded = LoanCardPayment.Status.SUCCEEDED
+    rows += [
+        _CardPaymentHere(
+            f"loan card payment {pk} ({intent_id})",
+            intent_id,
+            currency,
+            amount,
+            status,
+            status == succeeded,
+            amount if status == succeeded else 0,
+            refunded,
+        )
+        for pk, intent_id, currency, amount, status, refunded in (
+            LoanCardPayment.objects.exclude(provider_reference="")
+            .order_by("pk")
+            .values_list(
+                "pk", "provider_reference", "currency", "amount_minor", "status", "refunded_minor"
+            )
+        )
+    ]
+    return rows
+
+
 @register_provider_check
 def stripe_payments_agree_with_stripe() -> Iterable[Difference]:
-    """Each card payment agrees with its PaymentIntent at Stripe: succeeded there exactly
-    when succeeded here, the same amount and currency, what was captured and what was
-    refunded. Two requests to Stripe per payment that has an intent; Stripe unreachable
-    raises StripeUnavailable."""
+    """Each card payment (a pledge's, or a loan's card repayment) agrees with its
+    PaymentIntent at Stripe: succeeded there exactly when succeeded here, the same amount
+    and currency, what was captured and what was refunded. Two requests to Stripe per
+    payment that has an intent; Stripe unreachable raises StripeUnavailable."""
     import stripe
 
     from .payments import provider_for
     from .payments.stripe_provider import TRANSIENT_ERRORS, StripeUnavailable, stripe_client
 
     provider = provider_for("stripe")
-    payments = list(
-        Payment.objects.filter(provider=provider.name)
-        .exclude(provider_reference="")
-        .order_by("pk")
-        .values_list(
-            "pk",
-            "provider_reference",
-            "currency",
-            "amount_minor",
-            "status",
-            "captured_minor",
-            "refunded_minor",
-        )
-    )
-    for pk, intent_id, currency, amount, status, captured, refunded in payments:
-        subject = f"payment {pk} ({intent_id})"
+    for here in _card_payments_here(provider.name):
+        subject, intent_id, currency = here.subject, here.intent_id, here.currency
         try:
             intent = provider._retrieve_intent(intent_id)
             stripe_refunds = stripe_client().v1.refunds.list(
@@ -549,7 +636,7 @@ def stripe_payments_agree_with_stripe() -> Iterable[Difference]:
             )
         except TRANSIENT_ERRORS as error:
             raise StripeUnavailable(
-                f"Stripe did not answer about payment {pk}: {type(error).__name__} {error}"
+                f"Stripe did not answer about {subject}: {type(error).__name__} {error}"
             ) from error
         except stripe.StripeError as error:
             yield Difference(
@@ -560,40 +647,40 @@ def stripe_payments_agree_with_stripe() -> Iterable[Difference]:
             )
             continue
         state = _stripe_field(intent, "status", "")
-        if (state == "succeeded") != (status == Payment.Status.SUCCEEDED):
+        if (state == "succeeded") != here.succeeded:
             yield Difference(
                 check="Stripe status",
                 subject=subject,
                 expected=f"{state} (at Stripe)",
-                found=f"{status} (status)",
+                found=f"{here.status} (status)",
             )
         there = (
             _stripe_field(intent, "amount"),
             str(_stripe_field(intent, "currency", "")).upper(),
         )
-        if there != (amount, currency):
+        if there != (here.amount, currency):
             yield Difference(
                 check="Stripe amount",
                 subject=subject,
                 expected=f"{there[0]} minor units {there[1]} (at Stripe)",
-                found=f"{_amount(amount, currency)} (amount_minor)",
+                found=f"{_amount(here.amount, currency)} (amount_minor)",
             )
         # Stripe's amount_received; localstripe leaves it out, and an intent captured
         # automatically that succeeded received its whole amount (as StripeProvider reads it).
         received = int(
             _stripe_field(intent, "amount_received", (there[0] or 0) if state == "succeeded" else 0)
         )
-        if received != captured:
+        if received != here.captured:
             yield Difference(
                 check="Stripe captured",
                 subject=subject,
                 expected=f"{_amount(received, currency)} (at Stripe)",
-                found=f"{_amount(captured, currency)} (captured_minor)",
+                found=f"{_amount(here.captured, currency)} (captured_minor)",
             )
-        if refunded_there != refunded:
+        if refunded_there != here.refunded:
             yield Difference(
                 check="Stripe refunded",
                 subject=subject,
                 expected=f"{_amount(refunded_there, currency)} (at Stripe)",
-                found=f"{_amount(refunded, currency)} (refunded_minor)",
+                found=f"{_amount(here.refunded, currency)} (refunded_minor)",
             )

@@ -13,11 +13,13 @@ from finance.ledger import balance
 from finance.money import Money
 from finance.payments.base import PaymentError
 from finance.payments.stripe_provider import StripeProvider, stripe_client
+from finance.reconciliation import Difference
 from finance.returns import LoanCardPayment
 from portal.models import AuditEntry
 from tests.conftest import enable_totp
 from tests.factories import StaffFactory, UserFactory
 from tests.finance.test_card_repayment import make_loan, start
+from tests.finance.test_reconcile_figures import assert_clean, assert_found
 from tests.finance.test_returns import assert_ledger_consistent, staff
 from tests.finance.test_stripe import pay_with
 
@@ -203,3 +205,45 @@ def test_the_database_refuses_refunds_beyond_what_the_card_paid(loan):
             "WHERE id = %s",
             [card_payment.pk],
         )
+
+
+# --- Reconciliation --------------------------------------------------------------------------
+
+
+def test_card_refunds_of_held_money_agree_with_the_ledger_and_with_stripe(loan):
+    offering, _lenders, schedule = loan
+    card_payment = paid_by_card(offering, schedule.installments.get(number=1).payment + D("10"))
+    rs.excess_refund_to_card(card_payment=card_payment, by=StaffFactory())
+    assert_clean()
+    assert_clean("--providers")
+
+    # Stripe refunded more than we know of: only Stripe can tell.
+    stripe_client().v1.refunds.create(
+        params={"payment_intent": card_payment.provider_reference, "amount": 300}
+    )
+    assert_clean()
+    subject = f"loan card payment {card_payment.pk} ({card_payment.provider_reference})"
+    assert_found(
+        [
+            Difference(
+                "Stripe refunded", subject, "13.00 USD (at Stripe)", "10.00 USD (refunded_minor)"
+            )
+        ],
+        "--providers",
+    )
+
+
+def test_a_refunded_total_that_is_not_in_the_ledger_is_reported(loan):
+    offering, _lenders, schedule = loan
+    card_payment = paid_by_card(offering, schedule.installments.get(number=1).payment + D("10"))
+    LoanCardPayment.objects.filter(pk=card_payment.pk).update(refunded_minor=400)
+    assert_found(
+        [
+            Difference(
+                "loan card refunded = ledger",
+                f"loan card payment {card_payment.pk}",
+                "0.00 USD (posted back to the card)",
+                "4.00 USD (refunded_minor)",
+            )
+        ]
+    )
