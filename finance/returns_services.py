@@ -273,7 +273,7 @@ def excess_refund_to_card(*, card_payment: LoanCardPayment, by) -> Money:
         Account.objects.select_for_update(no_key=True).filter(pk=held_on.pk).exists()
         locked = (
             LoanCardPayment.objects.select_for_update(of=("self",))
-            .select_related("repayment")
+            .select_related("repayment", "payer", "offering")
             .get(pk=card_payment.pk, offering=offering)
         )
         left = 0
@@ -314,7 +314,32 @@ def excess_refund_to_card(*, card_payment: LoanCardPayment, by) -> Money:
             reason=reference,
             data={"card_payment": locked.pk, "amount": str(money.amount)},
         )
+        _tell_payer_of_card_refund(locked, money)
     return money
+
+
+def _tell_payer_of_card_refund(card_payment: LoanCardPayment, money: Money) -> None:
+    """Tell whoever paid, in their language and by email (once the refund is committed),
+    what went back to their card; the card payment's page says it too."""
+    from django.urls import reverse
+    from django.utils import translation
+
+    from portal.notifications import notify
+
+    payer = card_payment.payer
+    with translation.override(payer.preferred_language or "en"):
+        params = {"amount": money.localized(), "loan": card_payment.offering.title}
+        url = reverse("returns:loan_card_payment", args=[card_payment.offering_id, card_payment.pk])
+    notify(
+        [payer],
+        verb="loan.card_refund",
+        message=_(
+            "%(amount)s held from your card payment for %(loan)s went back to your card. "
+            "It can take a few days to show on your statement."
+        ),
+        params=params,
+        url=url,
+    )
 
 
 def payout_hold_account(user, currency: str) -> Account:

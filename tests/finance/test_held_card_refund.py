@@ -5,6 +5,7 @@ holds, once; a Stripe refusal records nothing; only reviewers do it."""
 from decimal import Decimal
 
 import pytest
+from django.core import mail
 from django.db import IntegrityError, connection, transaction
 
 from finance import returns_services as rs
@@ -15,7 +16,7 @@ from finance.payments.base import PaymentError
 from finance.payments.stripe_provider import StripeProvider, stripe_client
 from finance.reconciliation import Difference
 from finance.returns import LoanCardPayment
-from portal.models import AuditEntry
+from portal.models import AuditEntry, Notification
 from tests.conftest import enable_totp
 from tests.factories import StaffFactory, UserFactory
 from tests.finance.test_card_repayment import make_loan, start
@@ -75,6 +76,11 @@ def test_a_card_payment_held_after_a_write_off_goes_back_to_the_card_once(loan):
     entry = AuditEntry.objects.get(action="returns.excess_refunded_to_card")
     assert entry.actor == reviewer and entry.reason.startswith("re_")
     assert rs.card_payments_holding(offering) == []
+    # The entrepreneur who paid is told, with a link to the payment's page.
+    [told] = Notification.objects.filter(verb="loan.card_refund")
+    assert told.recipient == offering.project.owner
+    assert told.message.startswith(f"{Money(amount, 'USD').localized()} held from your card")
+    assert told.url == f"/en/loans/{offering.pk}/repay-by-card/{card_payment.pk}/"
     # Asked again (a second click, another reviewer): nothing is left, nothing moves.
     with pytest.raises(rs.HeldMoneyRefused, match="Nothing held"):
         rs.excess_refund_to_card(card_payment=card_payment, by=StaffFactory())
@@ -83,13 +89,19 @@ def test_a_card_payment_held_after_a_write_off_goes_back_to_the_card_once(loan):
     assert_ledger_consistent()
 
 
-def test_only_what_was_paid_beyond_what_was_due_goes_back(client, loan):
+def test_only_what_was_paid_beyond_what_was_due_goes_back(
+    client, loan, django_capture_on_commit_callbacks
+):
     offering, _lenders, schedule = loan
     first = schedule.installments.get(number=1)
     card_payment = paid_by_card(offering, first.payment + D("25.00"))
     assert card_payment.repayment.excess == D("25.00")
+    owner = offering.project.owner
+    owner.preferred_language = "es"
+    owner.save(update_fields=["preferred_language"])
 
-    refunded = rs.excess_refund_to_card(card_payment=card_payment, by=StaffFactory())
+    with django_capture_on_commit_callbacks(execute=True):
+        refunded = rs.excess_refund_to_card(card_payment=card_payment, by=StaffFactory())
 
     assert refunded == Money("25.00", "USD")
     card_payment.refresh_from_db()
@@ -100,6 +112,10 @@ def test_only_what_was_paid_beyond_what_was_due_goes_back(client, loan):
     client.force_login(offering.project.owner)
     body = client.get(f"/en/loans/{offering.pk}/repay-by-card/{card_payment.pk}/").content.decode()
     assert "$25.00 of the money held went back to your card." in body
+    # Told in Spanish, by notification and by email.
+    told = Notification.objects.get(verb="loan.card_refund", recipient=owner)
+    assert "volvieron a su tarjeta" in told.message
+    assert [message.to for message in mail.outbox] == [[owner.email]]
     body = client.get(f"/es/loans/{offering.pk}/repay-by-card/{card_payment.pk}/").content.decode()
     assert "del dinero retenido volvieron a su tarjeta." in body
     # The repayment itself stays: the lenders keep what was due.
