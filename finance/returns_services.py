@@ -116,6 +116,15 @@ def excess_account(offering: Offering) -> Account:
     return Account.get_or_create_for(**_excess(offering))
 
 
+def _lock_excess_account(offering: Offering) -> Account:
+    """The offering's excess account, locked as the ledger locks an account it spends
+    from, so that whatever sends held money back decides under that lock, before posting:
+    a second request for the same money waits here, then sees the first one's."""
+    held_on = excess_account(offering)
+    Account.objects.select_for_update(no_key=True).filter(pk=held_on.pk).exists()
+    return held_on
+
+
 def _excess_legs(offering: Offering):
     from .ledger import Leg
 
@@ -164,8 +173,6 @@ def excess_return(
     reference for another amount is refused, as is more than is held (the ledger's
     overdraft check, under the account's lock), another currency, or someone without the
     reviewer role."""
-    from portal.permissions import Role, has_role
-
     from .ledger import IdempotencyConflict, InsufficientFunds
 
     if not has_role(by, Role.REVIEWER):
@@ -181,12 +188,9 @@ def excess_return(
     if not reference:
         raise HeldMoneyRefused(_("Enter the reference of the transfer that sent it back."))
     key = f"excess:{offering.pk}:returned:{reference}"[:200]
-    held_on = excess_account(offering)
     try:
         with transaction.atomic():
-            # The lock the ledger takes to spend from the account, taken first: a second
-            # submission of the same reference waits here, then sees the first one's.
-            Account.objects.select_for_update(no_key=True).filter(pk=held_on.pk).exists()
+            held_on = _lock_excess_account(offering)
             recorded_before = Transaction.objects.filter(idempotency_key=key).exists()
             posted = post_transaction(
                 idempotency_key=key,
@@ -232,7 +236,7 @@ def _card_held_minor(card_payment: LoanCardPayment) -> int:
 def card_payments_holding(offering: Offering) -> list[LoanCardPayment]:
     """The offering's card payments with held money that can still go back to the card,
     oldest first, each with ``refundable`` (a Money): what was held of it and not yet
-    refunded. Two queries at most."""
+    refunded. One query."""
     found = (
         LoanCardPayment.objects.filter(offering=offering, status=LoanCardPayment.Status.SUCCEEDED)
         .filter(~Q(held_reason="") | Q(repayment__excess__gt=0))
@@ -253,8 +257,8 @@ def excess_refund_to_card(*, card_payment: LoanCardPayment, by) -> Money:
     was due, or one made after the loan was written off), never more than the offering's
     excess account holds; returns what went back.
 
-    One transaction holds the excess account's lock (the ledger's, taken first as in
-    :func:`excess_return`) and the card payment's while Stripe is asked, then posts the
+    One transaction holds the excess account's lock (`_lock_excess_account`) and the card
+    payment's while Stripe is asked, then posts the
     refund out of the excess account through Stripe's clearing account and adds it to the
     card payment's ``refunded_minor`` (which the database keeps within what the card
     paid). The idempotency key, with Stripe and in the ledger, names the card payment, what
@@ -269,12 +273,11 @@ def excess_refund_to_card(*, card_payment: LoanCardPayment, by) -> Money:
         raise HeldMoneyRefused(_("Only staff send held money back."))
     with transaction.atomic():
         offering = card_payment.offering
-        held_on = excess_account(offering)
-        Account.objects.select_for_update(no_key=True).filter(pk=held_on.pk).exists()
+        held_on = _lock_excess_account(offering)
         locked = (
             LoanCardPayment.objects.select_for_update(of=("self",))
             .select_related("repayment", "payer", "offering")
-            .get(pk=card_payment.pk, offering=offering)
+            .get(pk=card_payment.pk)
         )
         left = 0
         if locked.status == LoanCardPayment.Status.SUCCEEDED:
@@ -1736,8 +1739,6 @@ def revenue_report_check(*, report: RevenueReport, verdict: str, note: str = "",
     reported it or owns the project (nobody checks their own figures), another verdict, a
     query without a note or a note too long. The same verdict and note again changes nothing
     (a double click) and records nothing."""
-    from portal.permissions import Role, has_role
-
     if not has_role(by, Role.REVIEWER):
         raise RevenueReportRefused(_("Only staff check revenue reports."))
     if verdict not in (RevenueReport.Check.VERIFIED, RevenueReport.Check.QUERIED):

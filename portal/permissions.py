@@ -48,6 +48,9 @@ class NotAllowed(PermissionDenied):
     language: the 403 page shows it (other refusals show a generic line)."""
 
 
+#: The operator's memberships that carry the reviewer role (`roles_of`, `reviewers`).
+OPERATOR_STAFF_ROLES = (Membership.Role.REVIEWER, Membership.Role.FINANCE, Membership.Role.ADMIN)
+
 BACK_OFFICE_ROLES = frozenset({Role.LOCAL_GOVERNMENT, Role.REVIEWER})
 
 _CACHE_ATTR = "_puente_memberships"
@@ -94,11 +97,7 @@ def roles_of(user) -> frozenset[Role]:
             roles.add(Role.ENTREPRENEUR)
         elif kind == Organization.Kind.LOCAL_GOVERNMENT:
             roles.add(Role.LOCAL_GOVERNMENT)
-        elif kind == Organization.Kind.OPERATOR and membership.role in (
-            Membership.Role.REVIEWER,
-            Membership.Role.FINANCE,
-            Membership.Role.ADMIN,
-        ):
+        elif kind == Organization.Kind.OPERATOR and membership.role in OPERATOR_STAFF_ROLES:
             roles.add(Role.REVIEWER)
     if user.is_superuser:
         roles.add(Role.REVIEWER)
@@ -116,11 +115,7 @@ def reviewers():
         Q(is_superuser=True)
         | Q(
             memberships__organization__kind=Organization.Kind.OPERATOR,
-            memberships__role__in=[
-                Membership.Role.REVIEWER,
-                Membership.Role.FINANCE,
-                Membership.Role.ADMIN,
-            ],
+            memberships__role__in=OPERATOR_STAFF_ROLES,
         ),
         is_active=True,
     ).distinct()
