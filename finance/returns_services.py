@@ -23,13 +23,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from stdnum import iso11649
-from stdnum.iso7064 import mod_97_10
 
 from portal.models import AuditEntry
 from portal.permissions import Role, has_role, reviewers
 
-from . import services
+from . import references, services
 from .distribution import pro_rata
 from .exceptions import FinanceError, ScheduleError
 from .ledger import (
@@ -572,29 +570,19 @@ def loan_arrears(schedule: LoanSchedule, on: datetime.date) -> Decimal:
     )
 
 
-#: Body prefix of a loan's repayment reference. Pledge references use "PU"
-#: (`services.bank_reference_for`): both bodies are a two-letter prefix and twelve digits,
-#: so the two schemes can never produce the same reference.
-LOAN_REFERENCE_PREFIX = "LN"
-
-
 def loan_repayment_reference(offering: Offering) -> str:
     """The ISO 11649 structured creditor reference (RF + check digits) the entrepreneur
     quotes on a bank transfer repaying this loan. Derived from the offering's id: it never
     changes and needs no storage."""
-    body = f"{LOAN_REFERENCE_PREFIX}{offering.pk:012d}"
-    return f"RF{mod_97_10.calc_check_digits(body + 'RF')}{body}"
+    return references.structured_reference(references.LOAN_REPAYMENT, offering.pk)
 
 
 def loan_for_repayment_reference(reference: str) -> Offering | None:
     """The loan whose repayment reference is ``reference`` (compact form), or None."""
-    if not reference or not iso11649.is_valid(reference):
+    number = references.number_in_reference(reference, references.LOAN_REPAYMENT)
+    if number is None:
         return None
-    body = iso11649.compact(reference)[4:]
-    digits = body[len(LOAN_REFERENCE_PREFIX) :]
-    if not body.startswith(LOAN_REFERENCE_PREFIX) or len(digits) != 12 or not digits.isdigit():
-        return None
-    return Offering.objects.filter(pk=int(digits), instrument=Instrument.LOAN).first()
+    return Offering.objects.filter(pk=number, instrument=Instrument.LOAN).first()
 
 
 def loan_amount_due_next(schedule: LoanSchedule, on: datetime.date) -> Decimal:
@@ -1510,10 +1498,6 @@ def bond_payments_due(issue: BondIssue) -> list[IssuerPayment]:
 
 # --- Revenue share ----------------------------------------------------------------------------
 
-#: Body prefix of a revenue report's payment reference: "RV" and twelve digits, the shape of
-#: the pledges' "PU" and the loans' "LN" references, so no two schemes make the same one.
-REVENUE_REFERENCE_PREFIX = "RV"
-
 #: Days after a reporting period ends by which its report is expected, and days after a
 #: report by which its share is expected to be paid; past them investors see the holding late.
 REVENUE_REPORT_GRACE_DAYS = 30
@@ -1526,19 +1510,15 @@ def revenue_share_reference(report: RevenueReport) -> str:
     """The ISO 11649 reference (RF + check digits) the entrepreneur quotes on the bank
     transfer paying this report's share. One per report, so a transfer names exactly what it
     pays; derived from the report's id, it needs no storage."""
-    body = f"{REVENUE_REFERENCE_PREFIX}{report.pk:012d}"
-    return f"RF{mod_97_10.calc_check_digits(body + 'RF')}{body}"
+    return references.structured_reference(references.REVENUE_SHARE, report.pk)
 
 
 def revenue_report_for_reference(reference: str) -> RevenueReport | None:
     """The revenue report whose payment reference is ``reference`` (compact form), or None."""
-    if not reference or not iso11649.is_valid(reference):
+    number = references.number_in_reference(reference, references.REVENUE_SHARE)
+    if number is None:
         return None
-    body = iso11649.compact(reference)[4:]
-    digits = body[len(REVENUE_REFERENCE_PREFIX) :]
-    if not body.startswith(REVENUE_REFERENCE_PREFIX) or len(digits) != 12 or not digits.isdigit():
-        return None
-    return RevenueReport.objects.filter(pk=int(digits)).select_related("offering").first()
+    return RevenueReport.objects.filter(pk=number).select_related("offering").first()
 
 
 def revenue_share_cap(offering: Offering) -> Money:

@@ -53,12 +53,12 @@ from django.db import DatabaseError, IntegrityError, OperationalError, connectio
 from django.db.models import F, Max, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from stdnum.iso11649 import format as rf_format
 
 from portal.models import AuditEntry
 from portal.prepared import Insert, Prepared, Returning, Update, statement_cursor
 from projects.caching import pages_changed
 
+from . import references
 from .exceptions import FinanceError
 from .ledger import Account, post_transaction
 from .locks import LOCK_TIMEOUT_CTE, lock_timeout, set_lock_timeout
@@ -462,10 +462,7 @@ def _pledge_made_with(investor, idempotency_key: str) -> Pledge | None:
 
 def bank_reference_for(pledge: Pledge) -> str:
     """A unique ISO 11649 structured creditor reference (RF + check digits)."""
-    body = f"PU{pledge.pk:012d}"
-    digits = "".join(str(int(c, 36)) for c in body + "RF00")
-    check = 98 - int(digits) % 97
-    return rf_format(f"RF{check:02d}{body}").replace(" ", "")
+    return references.structured_reference(references.PLEDGE, pledge.pk)
 
 
 def _release(
