@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from portal.middleware import back_office
+from portal.middleware import back_office, require_two_factor
 from portal.models import AuditEntry
 from portal.permissions import Role, has_role, membership_in
 from portal.uploads import download_response
@@ -203,20 +203,19 @@ def bank_account_add(request):
 
 def _offering_viewer(request, pk: int, instrument: str, *related: str) -> Offering:
     """The offering named in the URL, of this instrument, for its entrepreneur, its
-    investors and staff; anyone else does not learn it exists (404)."""
+    investors and staff; anyone else does not learn it exists (404). Staff who are
+    neither reach it as a back-office page (two-factor authentication)."""
     offering = get_object_or_404(
         Offering.objects.select_related("project", *related), pk=pk, instrument=instrument
     )
     user = request.user
-    allowed = (
-        _is_staff(user)
-        or (offering.project_id and offering.project.owner_id == user.pk)
-        or Pledge.objects.filter(
-            offering=offering, investor=user, status=Pledge.Status.PAID
-        ).exists()
-    )
-    if not allowed:
+    if (offering.project_id and offering.project.owner_id == user.pk) or Pledge.objects.filter(
+        offering=offering, investor=user, status=Pledge.Status.PAID
+    ).exists():
+        return offering
+    if not _is_staff(user):
         raise Http404
+    require_two_factor(request)
     return offering
 
 
@@ -838,6 +837,7 @@ def revenue_document(request, pk: int, report_pk: int):
 # --- Issuer: the bond page ---------------------------------------------------------------------
 
 
+@back_office
 @login_required
 def bond_detail(request, pk: int):
     offering = get_object_or_404(

@@ -14,6 +14,9 @@ handler404 = "portal.errors.page_not_found"
 handler500 = "portal.errors.server_error"
 
 urlpatterns = [
+    # Before Wagtail's own login view, which would take a password alone
+    # (Django's admin sends its login to the portal's: portal/admin.py).
+    path("admin/login/", views.wagtail_admin_login),
     path("django-admin/", admin.site.urls),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),

@@ -3,6 +3,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
@@ -115,3 +117,18 @@ def set_language(request):
             request.user.preferred_language = language
             request.user.save(update_fields=["preferred_language"])
     return django_set_language(request)
+
+
+def wagtail_admin_login(request):
+    """Wagtail's admin login page, for GET and POST alike: it checks no
+    password and sends people to the portal's login, which asks for the
+    second factor and counts failed attempts, then back where they were going
+    (on this site only)."""
+    going_to = request.GET.get("next", "")
+    if going_to.startswith(request.path) or not url_has_allowed_host_and_scheme(
+        going_to, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        going_to = "/admin/"
+    if request.user.is_authenticated:
+        return redirect(going_to)
+    return redirect(f"{reverse('account_login')}?{urlencode({'next': going_to})}")

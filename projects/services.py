@@ -213,6 +213,11 @@ def project_approve(*, project: Project, by) -> Project:
         raise ProjectStateError(_("Only a submitted project can be approved."))
     if project.owner_id == by.pk:
         raise ProjectPermissionDenied(_("You cannot approve your own project."))
+    if can_edit_project(by, project):
+        # A member of the project's organization is not an independent reviewer.
+        raise ProjectPermissionDenied(
+            _("You cannot approve a project of an organization you belong to.")
+        )
     review = Review.objects.filter(project=project).first()
     if review is None or not review.checklist_complete():
         raise ProjectError(
@@ -443,11 +448,15 @@ def impact_report_submit(
 @transaction.atomic
 def impact_report_verify(*, report: ImpactReport, by) -> ImpactReport:
     _require_reviewer(by)
-    report = ImpactReport.objects.select_for_update().get(pk=report.pk)
+    report = ImpactReport.objects.select_for_update().select_related("project").get(pk=report.pk)
     if report.verified_at:
         return report
     if report.submitted_by_id == by.pk:
         raise ProjectPermissionDenied(_("You cannot verify a report you submitted."))
+    if can_edit_project(by, report.project):
+        raise ProjectPermissionDenied(
+            _("You cannot verify a report on a project of yours or of your organization.")
+        )
     report.verified_by, report.verified_at = by, timezone.now()
     report.save(update_fields=["verified_by", "verified_at"])
     AuditEntry.record(actor=by, action="impact.verify", obj=report)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from portal.middleware import back_office, require_two_factor
 from portal.models import AuditEntry, Organization
 from portal.permissions import (
     enterprises_of,
@@ -269,8 +270,11 @@ def document_download(request, slug: str, pk: int):
     )
     project = document.project
     public = document.is_public and project.is_public
-    if not public and not can_view_unpublished(request.user, project):
-        raise Http404
+    if not public:
+        if not can_view_unpublished(request.user, project):
+            raise Http404
+        if not can_edit_project(request.user, project):
+            require_two_factor(request)  # a reviewer's or the local government's copy
     response = FileResponse(
         document.file.open("rb"),
         as_attachment=True,
@@ -306,6 +310,7 @@ def _submit_step(request, project: Project):
     )
 
 
+@back_office
 @login_required
 def endorse(request, slug: str):
     project = get_object_or_404(Project.objects.select_related("territory"), slug=slug)

@@ -14,12 +14,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from portal import jinja
+from portal.middleware import require_two_factor
 from portal.models import Territory
 
 from . import selectors, services
 from .caching import anonymous_page_cache, do_not_cache, prerendered_fields
 from .filters import PLACE_FIELDS, SORTS
 from .models import Follow, Project
+from .permissions import can_edit_project
 from .words import once_per_language
 
 PAGE_SIZE = 24
@@ -65,6 +67,8 @@ def catalogue(request):
 @anonymous_page_cache
 def detail(request, slug: str):
     page = selectors.project_for_page(slug, user=request.user)
+    if not page.project.is_public and not can_edit_project(request.user, page.project):
+        require_two_factor(request)  # seen under review, by a reviewer or the local government
     context = {"page": page, "project": page.project}
     # The content in Jinja2 (see portal/jinja.py), the frame in base.html.
     body = jinja.render("projects/project_page.html", context, request)

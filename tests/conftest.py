@@ -5,6 +5,7 @@ import threading
 import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
+from django.test import Client, RequestFactory
 
 from tests.factories import MembershipFactory, OrganizationFactory, TerritoryFactory, UserFactory
 
@@ -101,9 +102,29 @@ def totp_now(secret: str) -> str:
     return format_hotp_value(hotp_value(secret, counter))
 
 
-def login_with_mfa(client, user):
-    """A session that has passed password and TOTP, as after a real login."""
-    client.force_login(user)
+_force_login_alone = Client.force_login
+
+
+def login_with_mfa(client, user, backend=None):
+    """A session that has passed the password and the second factor, as after a
+    real sign-in with TOTP: allauth's record of the two steps is in it."""
+    from allauth.account.internal.flows.login import record_authentication
+
+    _force_login_alone(client, user, backend)
+    request = RequestFactory().get("/")
+    request.session = client.session
+    record_authentication(request, user, "password")
+    record_authentication(request, user, "mfa", type="totp")
+    request.session.save()
+
+
+@pytest.fixture(autouse=True)
+def _force_login_is_a_complete_sign_in(monkeypatch):
+    """`client.force_login` stands for a complete sign-in, second factor
+    included (`login_with_mfa`): it opens back-office pages for a user who has
+    TOTP on. Tests of sessions that did not pass it sign in with the password
+    alone (`client.login`, or the forms)."""
+    monkeypatch.setattr(Client, "force_login", login_with_mfa)
 
 
 @contextlib.contextmanager

@@ -6,12 +6,17 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import env_bool
+from .base import STRIPE_WEBHOOK_SECRET, env_bool
 
 DEBUG = False
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if len(SECRET_KEY) < 50 or SECRET_KEY.startswith("insecure"):
     raise ImproperlyConfigured("Set SECRET_KEY to a random string of at least 50 characters.")
+# The demo's webhook secret is public: events signed with it would be taken for Stripe's.
+if STRIPE_WEBHOOK_SECRET in ("", "whsec_puente"):
+    raise ImproperlyConfigured(
+        "Set STRIPE_WEBHOOK_SECRET to the signing secret of the Stripe webhook endpoint."
+    )
 
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -140,6 +140,14 @@ def test_loan_page_shows_schedule_repayments_and_days_late(client, db):
     assert "data-excess" in body
     client.force_login(UserFactory())
     assert client.get(f"/en/loans/{offering.pk}/").status_code == 404
+    # Staff see it as a back-office page; a lender sees their loan without a second factor.
+    watcher = staff()
+    client.force_login(watcher)
+    assert "/2fa/totp/activate/" in client.get(f"/en/loans/{offering.pk}/")["Location"]
+    enable_totp(watcher)
+    assert client.get(f"/en/loans/{offering.pk}/").status_code == 200
+    client.force_login(lenders[0])
+    assert client.get(f"/en/loans/{offering.pk}/").status_code == 200
     # Recording a repayment credits the lenders' wallets: a back-office action, which staff
     # without two-factor authentication are sent to turn on first.
     member = staff()
@@ -217,6 +225,9 @@ def test_issuer_bond_page_shows_what_is_due(client, paid_bond):
     offering, _holders = paid_bond
     member = MembershipFactory(organization=offering.issuer).user
     client.force_login(member)
+    # The issuer's page is back office: not without two-factor authentication.
+    assert "/2fa/totp/activate/" in client.get(f"/en/bonds/{offering.pk}/")["Location"]
+    enable_totp(member)
     body = client.get(f"/en/bonds/{offering.pk}/").content.decode()
     assert 'data-kind="redemption"' in body and 'data-paid="1"' in body
     client.force_login(UserFactory())

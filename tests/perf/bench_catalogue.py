@@ -303,6 +303,7 @@ def test_catalogue_benchmark():
         "DATABASE_URL": _database_url(BENCH_DATABASE),
         "DJANGO_SETTINGS_MODULE": "tests.perf.settings_bench",
         "SECRET_KEY": "bench-" + "0123456789abcdef" * 4,
+        "STRIPE_WEBHOOK_SECRET": "whsec_bench",
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "false",
         "MEDIA_ROOT": str(media),

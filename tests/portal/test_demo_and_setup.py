@@ -67,6 +67,7 @@ def test_production_settings_pass_the_deploy_check():
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "portal.settings.production",
         "SECRET_KEY": "k" * 20 + "Zx9#-production-secret-for-the-check-only-0123456789",
+        "STRIPE_WEBHOOK_SECRET": "whsec_" + "w" * 32,
         "ALLOWED_HOSTS": "puente.example",
     }
     # The browser tests allow async-unsafe calls in this process; production does not.
@@ -83,12 +84,23 @@ def test_production_settings_pass_the_deploy_check():
     assert "no issues (0 silenced)" in result.stdout
 
 
-def test_production_refuses_to_start_without_a_secret_key():
+@pytest.mark.parametrize(
+    "missing, secrets",
+    [
+        ("SECRET_KEY", {"SECRET_KEY": "", "STRIPE_WEBHOOK_SECRET": "whsec_" + "w" * 32}),
+        (
+            "STRIPE_WEBHOOK_SECRET",
+            {"SECRET_KEY": "k" * 60, "STRIPE_WEBHOOK_SECRET": "whsec_puente"},  # the demo's
+        ),
+        ("STRIPE_WEBHOOK_SECRET", {"SECRET_KEY": "k" * 60, "STRIPE_WEBHOOK_SECRET": ""}),
+    ],
+)
+def test_production_refuses_to_start_without_its_secrets(missing, secrets):
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "portal.settings.production",
-        "SECRET_KEY": "",
         "ALLOWED_HOSTS": "puente.example",
+        **secrets,
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check"],
@@ -99,7 +111,7 @@ def test_production_refuses_to_start_without_a_secret_key():
         timeout=120,
     )
     assert result.returncode != 0
-    assert "SECRET_KEY" in result.stderr
+    assert f"Set {missing}" in result.stderr
 
 
 def test_celery_has_the_four_queues():

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from projects.models import Document, Follow, Project
+from tests.conftest import enable_totp, totp_now
 from tests.factories import MembershipFactory, OrganizationFactory, TerritoryFactory, UserFactory
 from tests.projects.factories import (
     BudgetLineFactory,
@@ -36,6 +37,8 @@ UNPUBLISHED = [
 ]
 PUBLISHED = [Project.Status.APPROVED, Project.Status.FUNDED, Project.Status.CLOSED]
 MAY_SEE_UNPUBLISHED = {"owner", "org_member", "reviewer", "government", "regional_government"}
+# They see an unpublished project through a back-office role: two-factor authentication.
+BACK_OFFICE_VIEWERS = {"reviewer", "government", "regional_government", "other_government"}
 VIEWERS = [
     "anonymous",
     "investor",
@@ -85,6 +88,8 @@ def test_who_sees_the_project_page(client, request, organization_project, status
     project = organization_project
     Project.objects.filter(pk=project.pk).update(status=status)
     person = viewer_for(viewer, project, request)
+    if viewer in BACK_OFFICE_VIEWERS:
+        enable_totp(person)
     if person is not None:
         client.force_login(person)
     response = client.get(project.get_absolute_url())
@@ -97,6 +102,59 @@ def test_who_sees_the_project_page(client, request, organization_project, status
         assert ("This project is not published" in html) == (status in UNPUBLISHED)
     else:
         assert project.title not in html
+
+
+@pytest.mark.parametrize("viewer", ["reviewer", "government"])
+def test_an_unpublished_project_is_a_back_office_page_for_reviewers_and_governments(
+    client, request, organization_project, viewer
+):
+    project = organization_project
+    Project.objects.filter(pk=project.pk).update(status=Project.Status.SUBMITTED)
+    person = viewer_for(viewer, project, request)
+    person.set_password("a-long-enough-password")
+    person.save()
+    url = project.get_absolute_url()
+
+    # Without TOTP: sent to turn it on, then back here.
+    client.force_login(person)
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/en/accounts/2fa/totp/activate/")
+    assert f"next={url.replace('/', '%2F')}" in response["Location"]
+
+    # With TOTP on but a session opened with the password alone: asked for a code.
+    secret = enable_totp(person)
+    client.logout()
+    assert client.login(email=person.email, password="a-long-enough-password")
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/en/accounts/2fa/reauthenticate/")
+    assert project.title not in response.content.decode()
+
+    # The code given, the page opens in the same session.
+    response = client.post(response["Location"], {"code": totp_now(secret)})
+    assert response.status_code == 302 and response["Location"] == url
+    assert project.title in client.get(url).content.decode()
+
+    # Published, it is nobody's back office.
+    client.logout()
+    Project.objects.filter(pk=project.pk).update(status=Project.Status.APPROVED)
+    assert client.login(email=person.email, password="a-long-enough-password")
+    assert client.get(url).status_code == 200
+
+
+def test_the_owner_and_the_team_need_no_second_factor_for_their_unpublished_project(
+    client, organization_project
+):
+    project = organization_project
+    Project.objects.filter(pk=project.pk).update(status=Project.Status.SUBMITTED)
+    member = MembershipFactory(organization=project.organization).user
+    for person in (project.owner, member):
+        person.set_password("a-long-enough-password")
+        person.save()
+        assert client.login(email=person.email, password="a-long-enough-password")
+        page = client.get(project.get_absolute_url())
+        assert page.status_code == 200 and "This project is not published" in page.content.decode()
 
 
 def test_unknown_project_is_404(client):

@@ -28,7 +28,7 @@ from projects.models import (
 )
 from projects.vetting import DO_NO_HARM_QUESTIONS, DUE_DILIGENCE_CHECKLIST, RISK_RATINGS
 from tests.conftest import enable_totp
-from tests.factories import MembershipFactory, UserFactory
+from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 
 QUEUE = "/admin/projects/review/"
 IMPACT = "/admin/projects/impact-reports/"
@@ -523,5 +523,36 @@ def test_a_reviewer_cannot_verify_their_own_impact_report(client, reviewer, terr
     sign_in(client, reviewer)
     response = client.post(f"{IMPACT}{report.pk}/verify/", follow=True)
     assert "You cannot verify a report you submitted." in messages_of(response)
+    report.refresh_from_db()
+    assert report.verified_at is None
+
+
+def _also_in_the_projects_organization(person, project) -> None:
+    organization = OrganizationFactory(kind="enterprise", name="Cooperativa de Jerez")
+    Project.objects.filter(pk=project.pk).update(organization=organization)
+    MembershipFactory(organization=organization, user=person)
+
+
+def test_a_reviewer_who_belongs_to_the_projects_organization_cannot_approve_it(
+    client, reviewer, submitted
+):
+    _also_in_the_projects_organization(reviewer, submitted)
+    sign_in(client, reviewer)
+    response = client.post(review_page(submitted), complete_review(action="approve"))
+    assert response.status_code == 200
+    assert "You cannot approve a project of an organization you belong to." in messages_of(response)
+    assert not Approval.objects.filter(project=submitted).exists()
+
+
+def test_a_reviewer_who_belongs_to_the_projects_organization_cannot_verify_its_report(
+    client, reviewer, entrepreneur, territory
+):
+    report = published_with_report(entrepreneur, territory)
+    _also_in_the_projects_organization(reviewer, report.project)
+    sign_in(client, reviewer)
+    response = client.post(f"{IMPACT}{report.pk}/verify/", follow=True)
+    assert "You cannot verify a report on a project of yours or of your organization." in (
+        messages_of(response)
+    )
     report.refresh_from_db()
     assert report.verified_at is None

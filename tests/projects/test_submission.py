@@ -333,8 +333,13 @@ def test_local_government_endorses_only_in_its_territory(client, draft, territor
     government = MembershipFactory(
         organization=OrganizationFactory(kind="local_government", territory=territory.parent)
     ).user  # the region contains it
-    enable_totp(government)
     client.force_login(government)
+    # Endorsing is a back-office page: not without two-factor authentication.
+    response = client.post(f"/en/projects/{draft.slug}/endorse/", {"decision": "decline"})
+    assert response["Location"].startswith("/en/accounts/2fa/totp/activate/")
+    draft.refresh_from_db()
+    assert draft.endorsement == Project.Endorsement.NONE
+    enable_totp(government)
     response = client.post(
         f"/en/projects/{draft.slug}/endorse/",
         {"decision": "endorse", "note": "Fits our development plan."},
@@ -348,6 +353,7 @@ def test_local_government_endorses_only_in_its_territory(client, draft, territor
     outsider = MembershipFactory(
         organization=OrganizationFactory(kind="local_government", territory=elsewhere, country="SN")
     ).user
+    enable_totp(outsider)
     client.force_login(outsider)
     assert (
         client.post(f"/en/projects/{draft.slug}/endorse/", {"decision": "decline"}).status_code
