@@ -14,7 +14,7 @@ from portal.registry import (
     register_panel,
 )
 
-from .money import Money
+from .money import Money, percent_text
 from .offerings import Disbursement, MatchingPool, Offering, Pledge
 
 
@@ -79,6 +79,8 @@ def project_offerings(request, project) -> str:
         offering.pools = pools_of[offering.pk]
         offering.target_text = Money(offering.target, offering.currency).localized()
         offering.remaining_text = Money(offering.remaining, offering.currency).localized()
+        if offering.annual_rate is not None:
+            offering.rate_text = percent_text(offering.annual_rate)
     return jinja.render(
         "finance/fragments/project_offerings.html", {"offerings": offerings, "project": project}
     )

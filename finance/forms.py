@@ -1,10 +1,14 @@
+import re
 from decimal import Decimal, InvalidOperation
 
+from babel.numbers import get_decimal_symbol, get_group_symbol
 from django import forms
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from portal.forms import FieldsCopiedPerForm
 
+from .money import DISPLAY_LOCALES
 from .offerings import Pledge
 
 
@@ -27,15 +31,8 @@ class PledgeForm(forms.Form):
         self.offering = offering
 
     def clean_amount(self) -> Decimal:
-        raw = self.cleaned_data["amount"].strip().replace(" ", "").replace("\u00a0", "")
-        # Accept a decimal comma, as many of our investors write it.
-        if raw.count(",") == 1 and "." not in raw:
-            raw = raw.replace(",", ".")
-        try:
-            amount = Decimal(raw.replace(",", ""))
-        except InvalidOperation:
-            raise forms.ValidationError(_("Enter an amount such as 250 or 250.50.")) from None
-        if not amount.is_finite() or amount <= 0:
+        amount = parse_amount(self.cleaned_data["amount"])
+        if amount <= 0:
             raise forms.ValidationError(_("Enter an amount greater than zero."))
         if amount > Decimal("1000000000"):
             raise forms.ValidationError(_("That amount is too large."))
@@ -69,18 +66,81 @@ class KnowledgeTestForm(forms.Form):
         return {q.key: self.cleaned_data[q.key] for q in self.questions}
 
 
-def _parse_amount(raw: str) -> Decimal:
-    """An amount as people write it: spaces as thousands separators, a decimal comma."""
-    raw = raw.strip().replace(" ", "").replace("\u00a0", "")
-    if raw.count(",") == 1 and "." not in raw:
-        raw = raw.replace(",", ".")
+# Whitespace of any width and apostrophes only ever group thousands (1 000, 1'000).
+_GROUPING_ONLY = re.compile(r"[\s\u202f\u2009'\u2019]")
+# Arabic-Indic and Eastern Arabic-Indic digits, and the Arabic decimal and
+# thousands separators, as an Arabic keyboard types them.
+_ARABIC = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹٫٬", "01234567890123456789.,")
+_AMOUNT = re.compile(r"-?[0-9.,]*[0-9][0-9.,]*")
+
+
+def parse_amount(raw: str) -> Decimal:
+    """An amount as people write it, in the page's language: thousands grouped
+    with spaces, apostrophes, commas or points; a decimal point or comma.
+
+    Both marks in one amount: the last is the decimal one ("1.000,50",
+    "1,000.50"). One mark, repeated, groups thousands ("1.000.000"). One mark
+    once, followed by other than three digits, is the decimal one ("12,5",
+    "12.50"). "12.500" or "12,500" is the one case two readings share: the
+    language's own marks decide (a comma groups and a point is decimal in
+    English, Spanish and Arabic; a comma is decimal in French and Portuguese),
+    and a mark the language uses for neither is refused with both readings,
+    never guessed: money read a thousand times too small or too large is not
+    a typo to correct later."""
+    text = _GROUPING_ONLY.sub("", raw.strip().translate(_ARABIC))
+    if not _AMOUNT.fullmatch(text):
+        raise forms.ValidationError(_("Enter an amount such as 250 or 250.50."))
+    sign, digits = ("-", text[1:]) if text.startswith("-") else ("", text)
+    marks = [mark for mark in digits if mark in ".,"]
+    if not marks:
+        return _decimal(sign + digits)
+    last = marks[-1]
+    grouping = {".": ",", ",": "."}[last]
+    if marks.count(last) == 1 and grouping in marks:
+        whole, fraction = digits.rsplit(last, 1)
+        return _decimal(sign + _grouped(whole, grouping) + "." + fraction)
+    if len(marks) > 1:
+        return _decimal(sign + _grouped(digits, last))
+    whole, fraction = digits.split(last)
+    if len(fraction) != 3:
+        return _decimal(sign + whole + "." + fraction)
+    locale = DISPLAY_LOCALES.get(translation.get_language() or "en", DISPLAY_LOCALES["en"])
+    if last == get_decimal_symbol(locale):
+        return _decimal(sign + whole + "." + fraction)
+    if last == get_group_symbol(locale):
+        return _decimal(sign + whole + fraction)
+    raise forms.ValidationError(
+        _(
+            "%(written)s can be read two ways. Write it without a thousands separator: "
+            "%(grouped)s, or %(decimal)s."
+        ),
+        params={
+            "written": raw.strip(),
+            "grouped": whole + fraction,
+            "decimal": whole
+            + (get_decimal_symbol(locale) + fraction)
+            .rstrip("0")
+            .rstrip(get_decimal_symbol(locale)),
+        },
+    )
+
+
+def _grouped(digits: str, mark: str) -> str:
+    """`digits` without its thousands mark, which must group by threes."""
+    groups = digits.split(mark)
+    if not (1 <= len(groups[0]) <= 3 and all(len(group) == 3 for group in groups[1:])):
+        raise forms.ValidationError(_("Enter an amount such as 250 or 250.50."))
+    return "".join(groups)
+
+
+def _decimal(text: str) -> Decimal:
     try:
-        amount = Decimal(raw.replace(",", ""))
+        amount = Decimal(text)
     except InvalidOperation:
         raise forms.ValidationError(_("Enter an amount such as 250 or 250.50.")) from None
     if not amount.is_finite():
         raise forms.ValidationError(_("Enter an amount such as 250 or 250.50."))
-    if amount > Decimal("1000000000000"):
+    if abs(amount) > Decimal("1000000000000"):
         raise forms.ValidationError(_("That amount is too large."))
     return amount
 
@@ -127,7 +187,7 @@ class RevenueReportForm(forms.Form):
 
     def clean_revenue(self) -> Decimal:
         # The sign is judged by the service, which says what to do with a loss.
-        return _parse_amount(self.cleaned_data["revenue"])
+        return parse_amount(self.cleaned_data["revenue"])
 
     def clean_currency(self) -> str:
         return self.cleaned_data["currency"].strip().upper()
@@ -161,7 +221,7 @@ class HeldMoneyReturnForm(forms.Form):
     )
 
     def clean_amount(self) -> Decimal:
-        amount = _parse_amount(self.cleaned_data["amount"])
+        amount = parse_amount(self.cleaned_data["amount"])
         if amount <= 0:
             raise forms.ValidationError(_("Enter an amount greater than zero."))
         return amount
@@ -187,7 +247,7 @@ class RevenueSharePaymentForm(forms.Form):
     )
 
     def clean_amount(self) -> Decimal:
-        amount = _parse_amount(self.cleaned_data["amount"])
+        amount = parse_amount(self.cleaned_data["amount"])
         if amount <= 0:
             raise forms.ValidationError(_("Enter an amount greater than zero."))
         return amount

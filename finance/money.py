@@ -37,6 +37,7 @@ from fractions import Fraction
 
 from babel.numbers import (
     format_currency,
+    format_percent,
     get_currency_precision,
     get_currency_symbol,
     is_currency,
@@ -103,6 +104,19 @@ def _minor_unit_quantum(currency: str) -> Decimal:
 #: Babel needs a territory to pick separators; the interface language alone
 #: names none, so each gets a sensible default.
 DISPLAY_LOCALES = {"en": "en_US", "es": "es_MX", "fr": "fr_FR", "pt": "pt_PT", "ar": "ar"}
+
+
+def percent_text(fraction: Decimal) -> str:
+    """A rate stored as a fraction (0.0550) written as the active interface
+    language writes a percentage, with the decimals it has: "5.5%", "5,5 %"."""
+    from django.utils import translation
+
+    language = (translation.get_language() or "en").split("-")[0]
+    return format_percent(
+        fraction.normalize(),
+        locale=DISPLAY_LOCALES.get(language, DISPLAY_LOCALES["en"]),
+        decimal_quantization=False,
+    )
 
 
 @functools.lru_cache(maxsize=1024)

@@ -366,6 +366,28 @@ def _refuse_unless_pledgeable(offering: Offering, amount: Decimal) -> None:
         )
 
 
+def _refuse_unless_an_amount_of(currency: str, amount) -> None:
+    if not isinstance(amount, Decimal) or not amount.is_finite() or amount <= 0:
+        raise PledgeRefused(_("Enter an amount greater than zero."))
+    if amount != amount.quantize(quantum(currency)):
+        raise PledgeRefused(
+            _("Use at most %(places)d decimals for %(currency)s.")
+            % {"places": minor_unit_exponent(currency), "currency": currency}
+        )
+
+
+def pledge_check(*, offering: Offering, investor, amount: Decimal) -> None:
+    """Raise PledgeRefused, with the reason, for an amount `pledge_create`
+    would refuse on the offering as read here: what the pledge form's review
+    step asks before it shows the fees. `pledge_create` checks again, under
+    the offering's lock."""
+    _refuse_unless_an_amount_of(offering.currency, amount)
+    _refuse_unless_pledgeable(offering, amount)
+    limit = settings.PUENTE_INVESTMENT_LIMITS_USD.get(investor.verification_tier)
+    if limit is not None:
+        _refuse_past_limit(investor, limit, amount, offering.currency)
+
+
 def pledge_create(
     *, offering: Offering, investor, amount: Decimal, method: str, idempotency_key: str
 ) -> Pledge:
@@ -381,13 +403,7 @@ def pledge_create(
         existing = _pledge_made_with(investor, idempotency_key)
         if existing is not None:
             return existing
-    if not isinstance(amount, Decimal) or not amount.is_finite() or amount <= 0:
-        raise PledgeRefused(_("Enter an amount greater than zero."))
-    if amount != amount.quantize(quantum(offering.currency)):
-        raise PledgeRefused(
-            _("Use at most %(places)d decimals for %(currency)s.")
-            % {"places": minor_unit_exponent(offering.currency), "currency": offering.currency}
-        )
+    _refuse_unless_an_amount_of(offering.currency, amount)
     if method not in Pledge.Method.values:
         raise PledgeRefused(_("Choose a payment method."))
     if (

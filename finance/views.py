@@ -75,6 +75,11 @@ def pledge_start(request, pk: int):
         amount = form.cleaned_data["amount"]
         method = form.cleaned_data["method"]
         if "confirm" not in request.POST:
+            try:
+                services.pledge_check(offering=offering, investor=request.user, amount=amount)
+            except services.PledgeRefused as error:
+                form.add_error("amount", str(error))
+                return render(request, "finance/pledge.html", context, status=400)
             fee = services.pledge_fee(offering, amount, method)
             context.update(
                 review=True,

@@ -1,9 +1,12 @@
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -110,13 +113,21 @@ def my_organizations(request):
 @require_POST
 def set_language(request):
     """Django's set_language (cookie, and the same page in the new language),
-    remembering the choice on the profile of a signed-in person."""
+    remembering the choice on the profile of a signed-in person.
+
+    This address has no language prefix, so the request arrives in the
+    cookie's or the browser's language; the page it came from is read in its
+    own (its prefix), else Django could not find it and would send the person
+    back to it unchanged."""
     language = request.POST.get("language", "")
     if language in dict(settings.LANGUAGES) and request.user.is_authenticated:
         if request.user.preferred_language != language:
             request.user.preferred_language = language
             request.user.save(update_fields=["preferred_language"])
-    return django_set_language(request)
+    came_from = urlsplit(request.POST.get("next") or request.GET.get("next") or "").path
+    shown_in = translation.get_language_from_path(came_from) or translation.get_language()
+    with translation.override(shown_in):
+        return django_set_language(request)
 
 
 def wagtail_admin_login(request):

@@ -362,6 +362,9 @@ def test_entrepreneur_submits_reviewers_vet_and_the_project_is_found_in_spanish(
     heading = visitor.locator("#results-heading").inner_text().strip()
     assert heading.split()[0] == "1", heading
     assert_accessible(visitor, label="/es/projects/ (filtered)")
+    # The language switcher would lead to the same filtered list.
+    switcher_next = visitor.locator(".language-switcher [name=next]").input_value()
+    assert parse_qs(urlsplit(switcher_next).query) == query, switcher_next
 
     with visitor.expect_navigation(wait_until="load"):
         link.click()

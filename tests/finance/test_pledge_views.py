@@ -184,3 +184,74 @@ def test_project_page_shows_open_offerings_and_exhausted_matching(
     assert f"/en/offerings/{offering.pk}/pledge/" in html
     assert "Matching funds exhausted" in html and "Estado" in html
     assert "Municipio adds 1 for each 1 you give." in html
+
+
+@pytest.mark.parametrize(
+    "language, currency, shown",
+    [
+        ("en", "USD", ["Minimum pledge: $10.00.", "Maximum pledge: $500.00.", "$5,000.00"]),
+        ("fr", "EUR", ["10,00\u00a0€", "500,00\u00a0€", "5\u202f000,00\u00a0€"]),
+        ("en", "XOF", ["F\u202fCFA\u00a010", "F\u202fCFA\u00a05,000."]),
+    ],
+)
+def test_the_limits_are_shown_as_money_in_the_page_language(
+    client, investor, language, currency, shown
+):
+    offering = make_offering(currency=currency, max_ticket=Decimal("500"))
+    html = client.get(f"/{language}/offerings/{offering.pk}/pledge/").content.decode()
+    for text in shown:
+        assert text in html
+    assert "10.000" not in html and "5000.000" not in html  # the stored scale, unformatted
+
+
+def test_an_amount_the_offering_refuses_is_refused_before_the_fees_are_shown(client, investor):
+    offering = make_offering(max_ticket=Decimal("500"))
+    for amount, reason in [("5", "The minimum pledge is $10.00."), ("600", "$500.00")]:
+        review = client.post(
+            f"/en/offerings/{offering.pk}/pledge/", {"amount": amount, "method": "card", "key": "k"}
+        )
+        text = review.content.decode()
+        assert review.status_code == 400
+        assert reason in text
+        assert "Confirm pledge" not in text  # no review step
+    assert not Pledge.objects.exists()
+
+
+def test_a_portuguese_amount_that_reads_two_ways_is_asked_again_not_guessed(client, investor):
+    offering = make_offering(currency="EUR", target=Decimal("50000"))
+    review = client.post(
+        f"/pt/offerings/{offering.pk}/pledge/", {"amount": "12.500", "method": "card", "key": "k"}
+    )
+    assert review.status_code == 400
+    assert "12500" in review.content.decode() and "12,5" in review.content.decode()
+    review = client.post(
+        f"/pt/offerings/{offering.pk}/pledge/",
+        {"amount": "12\u00a0500,00", "method": "card", "key": "k"},
+    )
+    assert review.status_code == 200
+    assert "12\u00a0500,00\u00a0€" in review.content.decode()
+
+
+@pytest.mark.parametrize(
+    "language, rate, shown",
+    [
+        ("en", "0.0600", "Rate 6% a year, 12 months."),
+        ("en", "0.05125", "Rate 5.125% a year"),
+        ("fr", "0.0550", "5,5\u00a0%"),
+        ("pt", "0.0550", "5,5%"),
+    ],
+)
+def test_the_project_page_shows_a_loans_rate_as_a_percentage(client, language, rate, shown):
+    offering = make_offering(
+        instrument="loan",
+        annual_rate=Decimal(rate),
+        tenor_months=12,
+        periods_per_year=12,
+        schedule_type="annuity",
+    )
+    project = offering.project
+    project.slug = "cooperative-still"
+    project.save()
+    html = client.get(f"/{language}/projects/{project.slug}/").content.decode()
+    assert shown in html
+    assert rate not in html  # the stored fraction

@@ -45,6 +45,28 @@ def test_switcher_works_for_anonymous_visitors(client, seeded):
     assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "fr"
 
 
+@pytest.mark.parametrize(
+    "cookie, browser, page, language, lands_on",
+    [
+        ("fr", "fr", "/ar/projects/?sector=agriculture", "fr", "/fr/projects/?sector=agriculture"),
+        ("", "en", "/fr/accounts/login/", "en", "/en/accounts/login/"),
+        ("es", "en", "/pt/learn/", "ar", "/ar/learn/"),
+    ],
+)
+def test_switcher_works_whatever_language_the_cookie_or_the_browser_speak(
+    client, seeded, cookie, browser, page, language, lands_on
+):
+    # The switcher's address has no language prefix: the request arrives in the
+    # cookie's or the browser's language, not in the page's.
+    if cookie:
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = cookie
+    response = client.post(
+        "/i18n/setlang/", {"language": language, "next": page}, HTTP_ACCEPT_LANGUAGE=browser
+    )
+    assert response["Location"] == lands_on
+    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == language
+
+
 def test_unknown_language_is_a_404_page_not_a_500(client, seeded):
     response = client.get("/xx/accounts/login/", follow=True)
     assert response.status_code == 404

@@ -47,6 +47,9 @@
         swap(doc, "catalogue-results");
         if (!push) swap(doc, "catalogue-filters");
         if (push) history.pushState({ catalogue: true }, "", url);
+        // The language switcher leads to the page shown, filters included.
+        var next = document.querySelector(".language-switcher [name=next]");
+        if (next) next.value = location.pathname + location.search;
         document.title = doc.title;
         var heading = document.getElementById("results-heading");
         status.textContent = heading ? heading.textContent.trim() : "";
