@@ -15,11 +15,12 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 from django import forms
 from django.conf import settings
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from finance.daycount import DayCount
 from finance.exceptions import FinanceError
+from finance.forms import parse_amount
 from finance.money import Money
 from finance.schedules import (
     LoanKind,
@@ -39,8 +40,23 @@ PERCENT_PLACES = Decimal("0.01")
 MAX_AMOUNT = Decimal("10000000")
 
 
+class _NumberField(forms.DecimalField):
+    """A number as people write it in the page's language: a decimal comma or
+    point, thousands grouped (the pledge form's reading, `parse_amount`)."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            return parse_amount(str(value))
+        except forms.ValidationError as error:
+            if error.code == "ambiguous":
+                raise
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
 def _decimal_field(label, *, min_value, max_value, decimal_places=2, help_text="", initial=None):
-    return forms.DecimalField(
+    return _NumberField(
         label=label,
         min_value=min_value,
         max_value=max_value,
@@ -96,7 +112,7 @@ def _money(amount: Decimal, currency: str) -> Money:
 
 
 def _fmt(money: Money) -> str:
-    return money.format(translation.get_language() or settings.LANGUAGE_CODE)
+    return money.localized()
 
 
 def _pct(value: Decimal) -> Decimal:

@@ -114,6 +114,7 @@ def parse_amount(raw: str) -> Decimal:
             "%(written)s can be read two ways. Write it without a thousands separator: "
             "%(grouped)s, or %(decimal)s."
         ),
+        code="ambiguous",
         params={
             "written": raw.strip(),
             "grouped": whole + fraction,

@@ -12,7 +12,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
+from django.utils.formats import date_format, number_format
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import capfirst
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -21,7 +24,8 @@ from projects.models import Project
 
 from . import knowledge, services
 from .forms import KnowledgeTestForm, PledgeForm
-from .money import Money
+from .forms_bonds import COUPON_FREQUENCIES
+from .money import Money, percent_text
 from .offerings import Offering, Pledge
 from .payments import PaymentError, provider_for
 
@@ -59,6 +63,42 @@ def pledgeable_offering_or_404(pk: int) -> Offering:
     return found[0]
 
 
+def offering_terms(offering: Offering) -> list[tuple[str, str]]:
+    """The instrument's terms an investor reads before pledging, as (label,
+    value) pairs in the page's language: a bond's issuer, face value, coupon
+    and its frequency, term; a loan's rate, term and schedule; a revenue
+    share's share and cap. Labels are the fields' own."""
+    field = Offering._meta.get_field
+
+    def label(name: str) -> str:
+        return capfirst(field(name).verbose_name)
+
+    terms = []
+    if offering.issuer_id:
+        terms.append((label("issuer"), offering.issuer.name))
+    if offering.face_value:
+        terms.append(
+            (label("face_value"), Money(offering.face_value, offering.currency).localized())
+        )
+    if offering.annual_rate is not None:
+        terms.append((label("annual_rate"), percent_text(offering.annual_rate)))
+    if offering.periods_per_year:
+        frequency = dict(COUPON_FREQUENCIES).get(offering.periods_per_year)
+        terms.append((label("periods_per_year"), frequency or str(offering.periods_per_year)))
+    if offering.tenor_months:
+        terms.append((label("tenor_months"), str(offering.tenor_months)))
+    if offering.schedule_type:
+        terms.append((label("schedule_type"), offering.get_schedule_type_display()))
+    if offering.revenue_share is not None:
+        terms.append((label("revenue_share"), percent_text(offering.revenue_share)))
+    if offering.cap_multiple is not None:
+        terms.append(
+            (label("cap_multiple"), f"{number_format(offering.cap_multiple.normalize())}×")
+        )
+    terms.append((label("closes_at"), date_format(localtime(offering.closes_at), "DATE_FORMAT")))
+    return terms
+
+
 @login_required
 def pledge_start(request, pk: int):
     offering = pledgeable_offering_or_404(pk)
@@ -70,7 +110,12 @@ def pledge_start(request, pk: int):
         return redirect(f"{reverse('finance:knowledge_test')}?next={request.path}")
     data = request.POST if request.method == "POST" else None
     form = PledgeForm(data, offering=offering, initial={"key": services.new_pledge_key()})
-    context = {"offering": offering, "form": form, "stripe_js": settings.STRIPE_JS_URL}
+    context = {
+        "offering": offering,
+        "form": form,
+        "stripe_js": settings.STRIPE_JS_URL,
+        "terms": lambda: offering_terms(offering),  # only pages that show them pay for them
+    }
     if request.method == "POST" and form.is_valid():
         amount = form.cleaned_data["amount"]
         method = form.cleaned_data["method"]

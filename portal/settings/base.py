@@ -173,6 +173,8 @@ LANGUAGES = [
 ]
 LANGUAGES_BIDI = ["ar"]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Number and date formats that agree with how money is written (portal/formats).
+FORMAT_MODULE_PATH = ["portal.formats"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "UTC"

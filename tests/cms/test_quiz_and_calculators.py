@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from cms.calculators import CALCULATORS, LoanForm
 from cms.models import CoursePage, QuizAttempt
@@ -171,3 +172,19 @@ def test_remittance_fee_larger_than_amount_is_refused():
         {"amount": "10", "currency": "USD", "fee": "20", "margin_percent": "1"}
     )
     assert form.result() is None and "fee" in form.errors
+
+
+@pytest.mark.parametrize(
+    "language, margin, total",
+    [
+        ("fr", "2,5", "12,50\u00a0$US"),
+        ("pt", "2,5", "12,50\u00a0US$"),
+        ("es", "2.5", "USD\u00a012.50"),
+    ],
+)
+def test_calculators_read_and_write_numbers_as_the_page_language_does(language, margin, total):
+    data = {"amount": "300", "currency": "USD", "fee": "5", "margin_percent": margin}
+    with translation.override(language):
+        result = CALCULATORS["remittance_cost"].form_class(data).result()
+    assert result is not None
+    assert result["total_cost"] == total

@@ -4,11 +4,13 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from finance import services
 from finance.forms import PledgeForm
-from finance.offerings import Pledge
-from tests.factories import UserFactory
+from finance.offerings import KnowledgeTestPass, Pledge
+from portal.models import Organization
+from tests.factories import OrganizationFactory, TerritoryFactory, UserFactory
 
 from .builders import make_offering
 
@@ -255,3 +257,29 @@ def test_the_project_page_shows_a_loans_rate_as_a_percentage(client, language, r
     html = client.get(f"/{language}/projects/{project.slug}/").content.decode()
     assert shown in html
     assert rate not in html  # the stored fraction
+
+
+def test_a_bond_shows_its_terms_before_the_investor_pledges(client, investor):
+    issuer = OrganizationFactory(
+        kind=Organization.Kind.LOCAL_GOVERNMENT,
+        name="Municipio de Jerez",
+        territory=TerritoryFactory(),
+    )
+    offering = make_offering(
+        instrument="bond",
+        issuer=issuer,
+        face_value=Decimal("100"),
+        min_ticket=Decimal("100"),
+        annual_rate=Decimal("0.0550"),
+        periods_per_year=2,
+        tenor_months=36,
+        day_count="30/360 US",
+    )
+    KnowledgeTestPass.objects.create(
+        investor=investor, score=5, risk_acknowledged_at=timezone.now()
+    )
+    english = client.get(f"/en/offerings/{offering.pk}/pledge/").content.decode()
+    for text in ("Municipio de Jerez", "$100.00", "5.5%", "Twice a year", "36"):
+        assert text in english, text
+    french = client.get(f"/fr/offerings/{offering.pk}/pledge/").content.decode()
+    assert "5,5\u00a0%" in french and "100,00\u00a0$US" in french

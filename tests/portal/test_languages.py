@@ -146,3 +146,27 @@ def test_spanish_pages_of_the_portal_show_no_english(client, seeded):
         body = strip_tags(html[html.find("<body") :])
         for marker in english_markers:
             assert marker not in body, f"{marker!r} in English on {path}"
+
+
+@pytest.mark.parametrize(
+    "language, grouped, date_time",
+    [
+        ("ar", "26,000.50", "25 فبراير، 2027، 7:21 م"),
+        ("pt", "26\u00a0000,50", "25 de Fevereiro de 2027 às 19:21"),
+        ("en", "26,000.50", "Feb. 25, 2027, 7:21 p.m."),
+    ],
+)
+def test_numbers_and_dates_use_the_marks_money_uses(language, grouped, date_time):
+    import datetime
+    from decimal import Decimal
+
+    from django.utils import formats, translation
+
+    from finance.money import Money
+
+    with translation.override(language):
+        assert formats.number_format(Decimal("26000.50"), 2, force_grouping=True) == grouped
+        # Money (Babel) groups and separates decimals with the same marks.
+        assert grouped in Money(Decimal("26000.50"), "USD").localized()
+        moment = datetime.datetime(2027, 2, 25, 19, 21)
+        assert formats.date_format(moment, "DATETIME_FORMAT") == date_time
