@@ -171,3 +171,26 @@ def test_footer_and_navigation_links_come_from_site_settings(cms_seeded, rf):
         "/en/stories/",
         "/en/places/",
     ]
+
+
+def test_an_open_bond_on_a_territory_page_leads_to_its_pledge_page(cms_seeded, client):
+    from decimal import Decimal
+
+    from finance.offerings import Offering
+    from tests.finance.builders import make_offering
+
+    page = TerritoryPage.objects.filter(locale__language_code="en").exclude(government=None)[0]
+    bond = make_offering(
+        instrument="bond",
+        title="Diaspora bond 2030",
+        issuer=page.government,
+        face_value=Decimal("100"),
+        min_ticket=Decimal("100"),
+        annual_rate=Decimal("0.055"),
+    )
+    link = f'<a href="/en/offerings/{bond.pk}/pledge/">Diaspora bond 2030</a>'
+    assert link in client.get(page.url).content.decode()
+
+    Offering.objects.filter(pk=bond.pk).update(status=Offering.Status.SUCCEEDED)
+    html = client.get(page.url).content.decode()
+    assert "Diaspora bond 2030" in html and link not in html

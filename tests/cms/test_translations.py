@@ -1,7 +1,9 @@
 """Languages without translated content (French, Portuguese, Arabic): territory
 pages, the glossary and the glossary terms used in lessons are shown in English
-with a clear notice, never a 404; search keeps to the visitor's language; Spanish
-has real translations."""
+with a clear notice, never a 404, and laid out left to right even in an Arabic
+page; search keeps to the visitor's language; Spanish has real translations."""
+
+import re
 
 import pytest
 from django.utils import translation
@@ -10,6 +12,7 @@ from wagtail.models import Locale, Page
 from cms.models import GlossaryTerm, LessonPage, TerritoryPage
 
 UNTRANSLATED = ["fr", "pt", "ar"]
+DIRECTION = {"fr": "ltr", "pt": "ltr", "ar": "rtl"}
 
 
 def _notice(html: str) -> str:
@@ -32,11 +35,12 @@ def test_territory_page_falls_back_to_english_with_a_notice(english_territory, c
     html = response.content.decode()
     _notice(html)
     assert f'<html lang="{language}"' in html
-    assert '<article class="territory" lang="en">' in html
+    assert '<article class="territory" lang="en" dir="ltr">' in html
     assert english_territory.specific.summary.split(":")[0] in html
     # The live dashboard is there too, its headings in the visitor's language.
+    page_language = f'lang="{language}" dir="{DIRECTION[language]}"'
     for section in ("dashboard-title", "opportunities-title", "matching-title", "bonds-title"):
-        assert f'<section aria-labelledby="{section}" lang="{language}">' in html
+        assert f'<section aria-labelledby="{section}" {page_language}>' in html
 
 
 @pytest.mark.parametrize("language", UNTRANSLATED)
@@ -66,7 +70,7 @@ def test_glossary_page_lists_english_terms_with_a_notice(cms_seeded, client, lan
     _notice(html)
     english = GlossaryTerm.objects.filter(locale__language_code="en").count()
     assert html.count('<dt id="term-') == english >= 10
-    assert html.count('<dt id="term-') == html.count('lang="en">') // 2
+    assert html.count('<dt id="term-') == html.count('lang="en" dir="ltr">') // 2
     assert "Exchange-rate margin" in html
 
 
@@ -79,7 +83,7 @@ def test_glossary_page_mixes_translated_terms_with_a_notice(cms_seeded, client):
     assert "Certains termes" in html or "Some terms" in html
     assert f'<dt id="term-{french.pk}">Marge de change</dt>' in html
     assert "Exchange-rate margin" not in html
-    assert 'lang="en">Mid-market rate</dt>' in html
+    assert 'lang="en" dir="ltr">Mid-market rate</dt>' in html
 
 
 @pytest.fixture
@@ -98,9 +102,44 @@ def test_glossary_terms_in_an_untranslated_lesson_say_they_are_in_english(
     terms = html.split('<aside class="glossary-term"')[1:]
     assert len(terms) == 2
     for term in terms:
-        assert '<dl lang="en"><dt>' in term
-        assert f'<p class="glossary-fallback" lang="{language}">' in term
+        assert '<dl lang="en" dir="ltr"><dt>' in term
+        page_language = f'lang="{language}" dir="{DIRECTION[language]}"'
+        assert f'<p class="glossary-fallback" {page_language}>' in term
     assert "Exchange-rate margin" in terms[0] + terms[1]
+
+
+def test_an_english_lesson_in_an_arabic_page_reads_left_to_right(cms_seeded, client, lesson_path):
+    """The English lesson runs left to right ("8 USD, 4% of what you send", not
+    "USD, 4% of what you send 8"); what Puente says around it stays Arabic."""
+    html = client.get(f"/ar/{lesson_path}").content.decode()
+    assert '<article class="lesson" lang="en" dir="ltr">' in html
+    assert "8 USD, 4% of what you send" in html.split('<article class="lesson"')[1]
+    arabic = 'lang="ar" dir="rtl"'
+    assert f'<p class="meta" {arabic}>' in html  # "N minutes read"
+    quiz = html.split('<section class="quiz"')[1].split("</section>")[0]
+    assert f'<button type="submit" class="button" {arabic}>' in quiz
+    calculator = html.split('<section class="calculator"')[1].split("</section>")[0]
+    assert f'data-enhance="calculator" novalidate {arabic}>' in calculator
+    glossary = client.get("/ar/learn/glossary/").content.decode()
+    assert re.search(r'<dt id="term-\d+" lang="en" dir="ltr">Exchange-rate margin</dt>', glossary)
+
+
+def test_a_translated_lesson_marks_no_language_of_its_own(cms_seeded, client):
+    lesson = LessonPage.objects.get(
+        slug="what-a-remittance-really-costs", locale__language_code="es"
+    )
+    html = client.get(lesson.url).content.decode()
+    assert '<article class="lesson">' in html
+    assert 'lang="en"' not in html.split("<main")[1].split("</main>")[0]
+
+
+@pytest.mark.parametrize("language", UNTRANSLATED)
+def test_stories_keep_the_direction_they_were_written_in(cms_seeded, client, language):
+    index = Page.objects.get(locale__language_code=language, slug="stories")
+    html = client.get(index.url).content.decode()
+    cards = html.split('<li class="card story-card">')[1:]
+    assert cards and all('<p dir="auto">' in card for card in cards)
+    assert all('<h2 class="card-title" dir="auto">' in card for card in cards)
 
 
 def test_a_glossary_term_translated_since_shows_in_the_visitors_language(

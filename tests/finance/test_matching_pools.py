@@ -3,6 +3,7 @@ offerings in their territory (or the bonds they issue), funded by their
 organization; staff do the same from the admin through the same service."""
 
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
@@ -171,6 +172,25 @@ def test_a_government_commits_funds_and_the_next_paid_pledge_is_matched(
     html = client.get(reverse("portal:dashboard_government")).content.decode()
     assert "Matching funds" in html and "Kitchen for the school" in html
     assert "$100.00 of $500.00 committed" in html
+
+
+def test_a_sponsors_terms_are_one_sentence_in_each_language(client, municipio, jerez_offering):
+    """Ratio, commitment and cap read as one sentence the translators wrote,
+    with its own punctuation: an Arabic comma, not a Latin one glued on."""
+    client.force_login(municipio)
+    organization = own_organization(municipio)
+    client.post(form_url(jerez_offering), {**TERMS, "sponsor": organization.pk})
+
+    listing = client.get(LIST).content.decode()
+    assert "<p>Municipio: 1 for each 1, $0.00 of $500.00 committed</p>" in listing
+    form = client.get(form_url(jerez_offering)).content.decode()
+    assert "<li>Municipio: 1 for each 1, up to $500.00</li>" in form
+
+    for page in (client.get("/ar" + LIST[3:]), client.get("/ar" + form_url(jerez_offering)[3:])):
+        html = page.content.decode()
+        terms = re.search(r"<(?:p|li)>(Municipio: 1 مقابل كل 1، [^<]+)</(?:p|li)>", html)
+        assert terms, html
+        assert ", " not in terms.group(1)
 
 
 def test_bad_terms_keep_what_was_typed_with_the_message_at_the_field(

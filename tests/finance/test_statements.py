@@ -477,6 +477,24 @@ def test_statements_list_costs_the_same_queries_for_more_statements(
     assert len(few) <= 8
 
 
+def test_arabic_statements_page_fits_a_phone_and_says_it_is_working(client, history):
+    from django.utils import translation
+    from django.utils.translation import gettext
+
+    _offering, person = history
+    ready(request(person, *JUNE))
+    client.force_login(person)
+    page = client.get("/ar/statements/").content.decode()
+    # The table scrolls inside its box; the page keeps the width of the phone.
+    assert '<div class="table-scroll" tabindex="0"><table class="statements">' in page
+    # Preparing takes seconds: the button says so while it waits (portal/submitting.js).
+    with translation.override("ar"):
+        working = gettext("Preparing the statement…")
+    assert working != "Preparing the statement…"
+    button = re.search(r'<button type="submit"[^>]*>', page.split('class="statement-request"')[1])
+    assert f'data-busy-text="{working}"' in button.group(0)
+
+
 def test_portfolio_links_to_statements(client, history):
     _offering, person = history
     client.force_login(person)

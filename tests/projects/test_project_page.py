@@ -218,7 +218,7 @@ def full_project(territory):
 def test_project_page_shows_what_an_investor_needs(client, full_project):
     project = full_project
     html = client.get(project.get_absolute_url()).content.decode()
-    assert '<h1 id="project-title">Agave cooperative</h1>' in html
+    assert '<h1 id="project-title" dir="auto">Agave cooperative</h1>' in html
     assert "<p>Twelve growers distil together.</p>" in html
     assert "8. Decent work and economic growth" in html
     # Photos as renditions sized for the layout, with alt text.
@@ -251,6 +251,21 @@ def test_project_page_shows_what_an_investor_needs(client, full_project):
     # Offerings are filled in later by the finance app.
     assert "Offerings open for pledges" in html
     assert "No offering is open for pledges yet." in html
+
+
+def test_what_the_team_wrote_keeps_its_own_direction(client, full_project):
+    """English written by a team reads left to right in an Arabic page, its
+    full stops at the end: each piece of it sets its direction from its text."""
+    html = client.get("/ar" + full_project.get_absolute_url()[3:]).content.decode()
+    assert '<html lang="ar" dir="rtl">' in html
+    assert '<p class="lede" dir="auto">Turning local produce' in html
+    assert '<div class="project-story" dir="auto"><p>Twelve growers distil together.</p>' in html
+    assert re.search(r'<h3 id="update-\d+" dir="auto">News number 0</h3>', html)
+    assert html.count('<div dir="auto"><p>') == 10  # the bodies of the ten updates shown
+    assert '<p dir="auto">Three years of bulk sales with invoices.</p>' in html
+    assert '<blockquote dir="auto">The municipality lends the warehouse.</blockquote>' in html
+    assert '<strong dir="auto">Warehouse signed</strong>' in html
+    assert '<figcaption dir="auto">Agave hearts</figcaption>' in html
 
 
 def test_headings_are_in_order(client, full_project):

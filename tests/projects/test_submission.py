@@ -119,6 +119,24 @@ def test_owner_fills_steps_and_completeness_grows(client, owner, draft, territor
     assert "100% complete" in page
 
 
+def test_the_steps_are_numbered_once_and_the_current_one_is_marked(client, owner, draft):
+    client.force_login(owner)
+    html = client.get(f"/en/projects/{draft.slug}/edit/money/").content.decode()
+    steps = html.split('<nav class="tabs steps"')[1].split("</nav>")[0]
+    assert "<ol>" in steps  # numbered by its labels (the stylesheet hides the markers)
+    links = re.findall(r'<a href="[^"]+"( aria-current="step")?>(\d+)\. ([^<]+)', steps)
+    assert [int(number) for _current, number, _label in links] == [1, 2, 3, 4, 5, 6]
+    assert [label.strip() for current, _number, label in links if current] == ["Money"]
+
+
+def test_reviewers_comments_keep_the_direction_they_were_written_in(client, owner, draft, reviewer):
+    draft.comments.create(author=reviewer, body="Name the buyers.\nAnd their prices.")
+    client.force_login(owner)
+    html = client.get(f"/ar/projects/{draft.slug}/edit/submit/").content.decode()
+    assert '<span dir="auto">Name the buyers.<br>And their prices.</span>' in html
+    assert '<dd dir="auto">' in html  # the summary, as the team wrote it
+
+
 def test_submit_refuses_incomplete_project_and_says_what_is_missing(client, owner, draft):
     client.force_login(owner)
     response = client.post(f"/en/projects/{draft.slug}/edit/submit/", follow=True)
