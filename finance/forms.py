@@ -3,12 +3,11 @@ from decimal import Decimal, InvalidOperation
 
 from babel.numbers import get_decimal_symbol, get_group_symbol
 from django import forms
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from portal.forms import FieldsCopiedPerForm
 
-from .money import DISPLAY_LOCALES
+from .money import display_locale
 from .offerings import Pledge
 
 
@@ -104,7 +103,7 @@ def parse_amount(raw: str) -> Decimal:
     whole, fraction = digits.split(last)
     if len(fraction) != 3:
         return _decimal(sign + whole + "." + fraction)
-    locale = DISPLAY_LOCALES.get(translation.get_language() or "en", DISPLAY_LOCALES["en"])
+    locale = display_locale()
     if last == get_decimal_symbol(locale):
         return _decimal(sign + whole + "." + fraction)
     if last == get_group_symbol(locale):

@@ -106,17 +106,18 @@ def _minor_unit_quantum(currency: str) -> Decimal:
 DISPLAY_LOCALES = {"en": "en_US", "es": "es_MX", "fr": "fr_FR", "pt": "pt_PT", "ar": "ar"}
 
 
-def percent_text(fraction: Decimal) -> str:
-    """A rate stored as a fraction (0.0550) written as the active interface
-    language writes a percentage, with the decimals it has: "5.5%", "5,5 %"."""
+def display_locale() -> str:
+    """The CLDR locale in which the active interface language shows money and numbers."""
     from django.utils import translation
 
     language = (translation.get_language() or "en").split("-")[0]
-    return format_percent(
-        fraction.normalize(),
-        locale=DISPLAY_LOCALES.get(language, DISPLAY_LOCALES["en"]),
-        decimal_quantization=False,
-    )
+    return DISPLAY_LOCALES.get(language, DISPLAY_LOCALES["en"])
+
+
+def percent_text(fraction: Decimal) -> str:
+    """A rate stored as a fraction (0.0550) written as the active interface
+    language writes a percentage, with the decimals it has: "5.5%", "5,5 %"."""
+    return format_percent(fraction.normalize(), locale=display_locale(), decimal_quantization=False)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -226,10 +227,7 @@ class Money:
 
     def localized(self) -> str:
         """Format in the active interface language, as pages and messages show money."""
-        from django.utils import translation
-
-        language = (translation.get_language() or "en").split("-")[0]
-        return self.format(DISPLAY_LOCALES.get(language, DISPLAY_LOCALES["en"]))
+        return self.format(display_locale())
 
     def _same_currency(self, other: "Money") -> None:
         if other.currency != self.currency:
