@@ -11,10 +11,11 @@ class CmsConfig(AppConfig):
 
         from finance.knowledge import register_question_source
         from portal.celery import app
-        from portal.registry import register_fragment
+        from portal.registry import register_fragment, register_path_translator
 
         from .knowledge_source import literacy_questions
         from .models import SiteSettings
+        from .page_languages import path_in_language
         from .site_links import footer_links, forget_site_links, navigation_links
         from .tasks import BEAT_SCHEDULE
 
@@ -23,4 +24,5 @@ class CmsConfig(AppConfig):
         register_question_source(literacy_questions)
         register_fragment("site.navigation", "cms", navigation_links)
         register_fragment("site.footer", "cms", footer_links)
+        register_path_translator(path_in_language)
         post_save.connect(forget_site_links, sender=SiteSettings, weak=False)

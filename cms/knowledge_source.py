@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from cms.content.literacy import COURSES
+from cms.content.literacy import COURSES, LANGUAGES
 from finance.knowledge import Question
 
 #: Courses whose quizzes feed the test in the seed content (and seed_cms marks so).
@@ -21,7 +21,7 @@ KNOWLEDGE_TEST_COURSES = ("loans-and-interest", "diaspora-bonds", "risk-and-dive
 
 
 def _seed_questions(language: str) -> list[Question]:
-    language = language if language in ("en", "es") else "en"
+    language = language if language in LANGUAGES else "en"
     found = []
     for course in COURSES:
         if course["slug"] not in KNOWLEDGE_TEST_COURSES:

@@ -97,9 +97,16 @@ class ContentPageMixin:
         )
 
     def get_context(self, request, *args, **kwargs):
+        from .page_languages import language_links
+
         context = super().get_context(request, *args, **kwargs)
         context["translation_notice"] = self.translation_notice()
         context["crumbs"] = self.crumbs(request)
+        # Translations have their own slugs: the switcher's and the alternates'
+        # addresses come from the page's translations (not for a routable sub-page).
+        links = language_links(self, request, translation.get_language())
+        if any(link["current"] and link["url"] == request.path for link in links):
+            context["language_links"] = links
         return context
 
     #: The page type of this page's children, when it has only one: routing then

@@ -83,3 +83,27 @@ def render_fragments(slot: str, request, obj) -> str:
     # Fragments rendered from templates are already safe; anything else is escaped.
     renders = sorted(_fragments.get(slot, {}).items())
     return format_html_join("", "{}", ((render(request, obj),) for _key, render in renders))
+
+
+# --- The same page in another language ------------------------------------------------------
+# Django finds a page's address in another language by reversing its URL pattern
+# with the same arguments. Content pages have translated slugs ("/es/aprender/"
+# is "/fr/apprendre/"): the app serving them says where their translation is.
+
+_path_translators: list[Callable[[str, str], str | None]] = []
+
+
+def register_path_translator(translator: Callable[[str, str], str | None]) -> None:
+    """`translator(path, language)` returns the address of the page at `path` in
+    `language`, or None for a path it does not serve."""
+    _path_translators.append(translator)
+
+
+def path_in_language(path: str, language: str) -> str | None:
+    """The address of the page at `path` in `language`, if an app knows it better
+    than the URLconf does."""
+    for translator in _path_translators:
+        found = translator(path, language)
+        if found:
+            return found
+    return None

@@ -16,7 +16,7 @@ from .forms import ProfileForm
 from .middleware import back_office
 from .models import Organization
 from .permissions import Role, can_view_organization, memberships, require_role, roles_of
-from .registry import panels_for
+from .registry import panels_for, path_in_language
 
 DASHBOARD_ORDER = [Role.INVESTOR, Role.ENTREPRENEUR, Role.LOCAL_GOVERNMENT, Role.REVIEWER]
 DASHBOARD_URL_NAMES = {
@@ -124,10 +124,16 @@ def set_language(request):
         if request.user.preferred_language != language:
             request.user.preferred_language = language
             request.user.save(update_fields=["preferred_language"])
-    came_from = urlsplit(request.POST.get("next") or request.GET.get("next") or "").path
-    shown_in = translation.get_language_from_path(came_from) or translation.get_language()
+    came_from = urlsplit(request.POST.get("next") or request.GET.get("next") or "")
+    shown_in = translation.get_language_from_path(came_from.path) or translation.get_language()
     with translation.override(shown_in):
-        return django_set_language(request)
+        response = django_set_language(request)
+    if response.status_code == 302 and language in dict(settings.LANGUAGES):
+        # A content page's translation has its own slugs, which the URLconf cannot know.
+        translated = path_in_language(came_from.path, language)
+        if translated and url_has_allowed_host_and_scheme(translated, allowed_hosts=None):
+            response["Location"] = translated + (f"?{came_from.query}" if came_from.query else "")
+    return response
 
 
 def wagtail_admin_login(request):

@@ -8,10 +8,11 @@ Structure
 ---------
 ``COURSES`` is a tuple of courses. Every user-visible text is a *localized text*: a dict
 keyed by language code with one entry per code in ``LANGUAGES``, e.g.
-``{"en": "Budgeting your return", "es": "Presupuestar el regreso"}``. The two languages sit
-side by side in one structure (rather than two parallel trees) so a translator or reviewer
-sees each sentence next to its translation and the two can never drift out of step.
-Paragraphs are plain text, not HTML.
+``{"en": "Budgeting your return", "es": "Presupuestar el regreso"}``. English and Spanish
+sit side by side here (rather than in two parallel trees) so a reviewer sees each sentence
+next to its translation; French, Portuguese and Arabic come from one file per language in
+``cms/content/translations``, each entry with the English it translates, so an edit of the
+English shows which translations it left behind. Paragraphs are plain text, not HTML.
 
 - course: ``slug``, ``title``, ``summary``, ``lessons`` (2-3)
 - lesson: ``slug`` (unique within the course), ``title``, ``intro``, ``sections``,
@@ -27,7 +28,9 @@ Paragraphs are plain text, not HTML.
 Numbers in the text: English uses a decimal point and comma thousands ("2,269.44");
 Spanish uses a decimal point (accepted by the RAE and usual in Mexico, Central America and
 the Caribbean) and, for five digits or more, a non-breaking space between thousands
-("20 000"; four-digit numbers are written without a separator: "8000").
+("20 000"; four-digit numbers are written without a separator: "8000"). French and
+Portuguese use a decimal comma and a space between thousands ("2 269,44"); Arabic uses
+Latin digits with a decimal point and comma thousands, as the portal writes money in Arabic.
 
 Calculation kinds (percentages are given as percent, e.g. ``2.5`` for 2.5 %):
 
@@ -78,7 +81,11 @@ local labour markets and access to credit.
 from decimal import Decimal
 from typing import TypedDict
 
-LANGUAGES = ("en", "es")
+from . import translations
+
+#: Every localized text has these: English and Spanish written here, French, Portuguese
+#: and Arabic added from ``cms.content.translations`` (at the end of this module).
+LANGUAGES = ("en", "es", *translations.LANGUAGES)
 
 #: A text in every language of ``LANGUAGES``, keyed by language code.
 LocalizedText = dict[str, str]
@@ -2846,3 +2853,7 @@ COURSES: tuple[Course, ...] = (
     _BUSINESS_AFTER_RETURN,
     _AVOIDING_FRAUD,
 )
+
+#: The courses by the key prefix of their texts in cms/content/translations.
+TRANSLATABLE = {f"courses/{course['slug']}": course for course in COURSES}
+translations.add_translations(TRANSLATABLE)

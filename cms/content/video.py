@@ -372,6 +372,21 @@ DEMO_CAPTIONS = {
         "En la cooperativa, Lucía revisa los alambiques de cobre.",
         "El dinero de vecinos en el extranjero ayudó a construir este puente al mercado.",
     ],
+    "fr": [
+        "À l'aube, les champs d'agave de Jerez se réveillent.",
+        "À la coopérative, Lucía vérifie les alambics en cuivre.",
+        "L'argent des voisins partis à l'étranger a aidé à construire ce pont vers le marché.",
+    ],
+    "pt": [
+        "Ao amanhecer, os campos de agave de Jerez despertam.",
+        "Na cooperativa, Lucía verifica os alambiques de cobre.",
+        "O dinheiro de vizinhos no estrangeiro ajudou a construir esta ponte para o mercado.",
+    ],
+    "ar": [
+        "عند الفجر تستيقظ حقول الأغاف في خيريس.",
+        "في التعاونية، تتفقّد لوسيا أجهزة التقطير النحاسية.",
+        "ساعدت أموال الجيران المقيمين في الخارج على بناء هذا الجسر نحو السوق.",
+    ],
 }
 
 

@@ -14,7 +14,7 @@ from wagtail.documents import get_document_model
 from wagtail.documents.forms import get_document_form
 
 from cms.blocks import VideoBlock
-from cms.content.video import demo_captions, demo_clip_mp4, slideshow_mp4, webvtt
+from cms.content.video import DEMO_CAPTIONS, demo_captions, demo_clip_mp4, slideshow_mp4, webvtt
 from cms.media import CAPTIONS_MAX_BYTES, is_webvtt
 from cms.models import LessonPage, ReturneeStoryPage
 from portal.uploads import sniff_content_type
@@ -66,11 +66,14 @@ def test_slideshow_refuses_odd_sizes():
         slideshow_mp4([lambda x, y: (0, 0, 0)], width=15, height=10, seconds_each=1)
 
 
-def test_demo_captions_are_webvtt_in_english_and_spanish():
+def test_demo_captions_are_webvtt_in_every_language():
     english, spanish = demo_captions("en").decode(), demo_captions("es").decode()
     assert english.startswith("WEBVTT\n\n1\n00:00:00.000 --> 00:00:02.000\n")
     assert "00:00:04.000 --> 00:00:06.000" in english and "agave" in english
     assert "Lucía revisa los alambiques" in spanish
+    assert "Lucía vérifie les alambics" in demo_captions("fr").decode()
+    assert "Lucía verifica os alambiques" in demo_captions("pt").decode()
+    assert "لوسيا" in demo_captions("ar").decode()
     assert is_webvtt(webvtt(["Hi"], seconds_each=1))
 
 
@@ -98,6 +101,9 @@ def story(cms_seeded):
     return ReturneeStoryPage.objects.get(slug="lucia-mezcal-jerez", locale__language_code="en")
 
 
+LANGUAGES = ["en", "es", "fr", "pt", "ar"]
+
+
 def _tracks(html: str) -> list[dict]:
     return [
         dict(re.findall(r'(\w+)="([^"]*)"', tag)) | {"default": " default" in tag}
@@ -105,21 +111,29 @@ def _tracks(html: str) -> list[dict]:
     ]
 
 
-@pytest.mark.parametrize("language", ["en", "es"])
+@pytest.mark.parametrize("language", LANGUAGES)
 def test_story_shows_the_video_with_a_caption_track_per_language(story, client, language):
-    page = story if language == "en" else story.get_translations().get(locale__language_code="es")
+    page = (
+        story if language == "en" else story.get_translations().get(locale__language_code=language)
+    )
     html = client.get(page.url).content.decode()
     video = re.search(r"<video [^>]*>.*?</video>", html, re.S).group(0)
     assert 'preload="none"' in video and "controls" in video
     source = re.search(r'<source src="([^"]+)" type="video/mp4">', video).group(1)
     assert source.startswith("/documents/") and source.endswith(".mp4")
     tracks = _tracks(video)
-    assert [(t["kind"], t["srclang"]) for t in tracks] == [("captions", "en"), ("captions", "es")]
-    assert {t["label"] for t in tracks} == {"English", "Español"}
+    assert [(t["kind"], t["srclang"]) for t in tracks] == [("captions", code) for code in LANGUAGES]
+    assert {t["label"] for t in tracks} == {
+        "English",
+        "Español",
+        "Français",
+        "Português",
+        "العربية",
+    }
     # The captions in the page's language are on by default, only those.
     assert [t["srclang"] for t in tracks if t["default"]] == [language]
     assert all(t["src"].startswith("/documents/") and t["src"].endswith(".vtt") for t in tracks)
-    assert "Transcript" in html or "Transcripción" in html
+    assert DEMO_CAPTIONS[language][0] in html.replace("&#x27;", "'")  # the transcript
 
 
 def test_caption_files_and_video_are_served(story, client):
@@ -130,7 +144,7 @@ def test_caption_files_and_video_are_served(story, client):
         assert response["Content-Type"].startswith("text/vtt")
         body = b"".join(response.streaming_content)
         assert body.startswith(b"WEBVTT")
-        assert (b"agave fields" if track["srclang"] == "en" else b"campos de agave") in body
+        assert DEMO_CAPTIONS[track["srclang"]][0].encode() in body
     source = re.search(r'<source src="([^"]+)"', html).group(1)
     response = client.get(source)
     assert response.status_code == 200 and response["Content-Type"] == "video/mp4"
@@ -157,7 +171,7 @@ def test_a_lesson_shows_a_captioned_video(story, lesson, client, django_assert_m
     with django_assert_max_num_queries(15):
         html = client.get(lesson.url).content.decode()
     assert '<figure class="video">' in html
-    assert [t["srclang"] for t in _tracks(html)] == ["en", "es"]
+    assert [t["srclang"] for t in _tracks(html)] == LANGUAGES
 
 
 # --- What editors attach and upload ------------------------------------------------------

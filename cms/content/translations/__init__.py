@@ -1,0 +1,82 @@
+"""The seed content in French, Portuguese and Arabic.
+
+The seed content (``cms.content.literacy`` and ``cms.demo``) is written with English and
+Spanish side by side. The other languages live here, one JSON file per language, so a
+translator works on one file: ``{key: {"en": the English it translates, "<code>": the
+translation}}``. Keys name where a text sits in the content (``localized_texts`` makes
+them: ``courses/loans-and-interest.lessons[0].quiz[1].choices[2].feedback``).
+
+``add_translations`` fills the translations into the content's localized texts. A
+translation whose English no longer matches the content's (the English was edited since),
+or a text not translated yet, is replaced by the English, so the page says what the
+English says rather than something it no longer says; each such text is recorded in
+``UNTRANSLATED``, and the content tests name every one.
+
+Nothing here imports Django or Wagtail.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from functools import cache
+from pathlib import Path
+
+#: Languages translated here, beyond the English and Spanish of the content itself.
+LANGUAGES = ("fr", "pt", "ar")
+
+_HERE = Path(__file__).resolve().parent
+
+# Structured fields that hold figures or identifiers, not text.
+_NOT_TEXT = frozenset({"inputs", "results", "kind"})
+
+
+def is_localized_text(value) -> bool:
+    """A dict of language code -> text, with English (what every text has)."""
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("en"), str)
+        and all(isinstance(text, str) for text in value.values())
+    )
+
+
+def localized_texts(value, path: str) -> Iterator[tuple[str, dict[str, str]]]:
+    """Yield (key, localized text) for every localized text in ``value``, the key
+    starting with ``path``."""
+    if is_localized_text(value):
+        yield path, value
+    elif isinstance(value, dict):
+        for name, item in value.items():
+            if name not in _NOT_TEXT:
+                yield from localized_texts(item, f"{path}.{name}")
+    elif isinstance(value, tuple | list):
+        for index, item in enumerate(value):
+            yield from localized_texts(item, f"{path}[{index}]")
+
+
+@cache
+def catalogue(language: str) -> dict[str, dict[str, str]]:
+    """The translations of one language, as stored: key -> {"en": ..., language: ...}."""
+    with (_HERE / f"{language}.json").open(encoding="utf-8") as file:
+        return json.load(file)
+
+
+#: (key, language) of every text given in English for want of a current translation.
+UNTRANSLATED: set[tuple[str, str]] = set()
+
+
+def add_translations(roots: Mapping[str, object]) -> None:
+    """Add the stored translations to every localized text under ``roots`` (key
+    prefix -> content), in place, where the stored English is still the content's;
+    elsewhere the English, recorded in ``UNTRANSLATED``."""
+    for language in LANGUAGES:
+        stored = catalogue(language)
+        for prefix, value in roots.items():
+            for key, text in localized_texts(value, prefix):
+                entry = stored.get(key)
+                if entry is not None and entry.get("en") == text["en"] and entry.get(language):
+                    text[language] = entry[language]
+                    UNTRANSLATED.discard((key, language))
+                else:
+                    text[language] = text["en"]
+                    UNTRANSLATED.add((key, language))
