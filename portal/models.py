@@ -77,6 +77,9 @@ class User(AbstractUser):
             "Set by staff after checking identity documents; it decides investment limits."
         ),
     )
+    # The header shows it on every page from the row the request already has;
+    # notify() adds to it and opening the notifications recounts it.
+    unread_notifications = models.PositiveIntegerField(default=0, editable=False)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []

@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.utils import translation
+from django.db.models import Count, F, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone, translation
 
 from .models import Notification, User
 
@@ -37,7 +39,35 @@ def notify(
             text = str(message) % (params or {})
         rows.append(Notification(recipient=user, verb=verb, message=text[:300], url=url))
     created = Notification.objects.bulk_create(rows)
+    if seen:
+        # One notification each: the header's count goes up by one.
+        User.objects.filter(pk__in=seen).update(unread_notifications=F("unread_notifications") + 1)
     if email:
         ids = [n.pk for n in created]
         transaction.on_commit(lambda: [send_notification_email.delay(pk) for pk in ids])
     return created
+
+
+def unread_recount(user: User) -> int:
+    """Set the user's count of unread notifications from the notifications
+    themselves, in one UPDATE (a notification arriving meanwhile is counted or
+    adds itself after), and return it."""
+    unread = (
+        Notification.objects.filter(recipient=OuterRef("pk"), read_at__isnull=True)
+        .order_by()
+        .values("recipient")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    User.objects.filter(pk=user.pk).update(unread_notifications=Coalesce(Subquery(unread), 0))
+    user.refresh_from_db(fields=["unread_notifications"])
+    return user.unread_notifications
+
+
+def mark_read(user: User, notification: Notification | None = None) -> None:
+    """Mark one of the user's notifications read, or all of them."""
+    unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if notification is not None:
+        unread = unread.filter(pk=notification.pk)
+    if unread.update(read_at=timezone.now()):
+        unread_recount(user)

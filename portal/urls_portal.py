@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_notifications
 
 app_name = "portal"
 
@@ -13,6 +13,17 @@ urlpatterns = [
     path("profile/", views.profile, name="profile"),
     path("organizations/", views.my_organizations, name="organizations"),
     path("organizations/<slug:slug>/", views.organization_detail, name="organization_detail"),
+    path("notifications/", views_notifications.notification_list, name="notifications"),
+    path(
+        "notifications/read/",
+        views_notifications.notifications_mark_read,
+        name="notifications_mark_read",
+    ),
+    path(
+        "notifications/<int:pk>/",
+        views_notifications.notification_open,
+        name="notification_open",
+    ),
 ]
 
 from . import views_kyc  # noqa: E402
