@@ -3,7 +3,7 @@ portal.permissions; every view and selector of the catalogue asks here."""
 
 from portal.permissions import Role, governs_territory, has_role, membership_in
 
-from .models import Project
+from .models import Document, Project
 
 
 def can_edit_project(user, project: Project) -> bool:
@@ -26,3 +26,19 @@ def can_view_unpublished(user, project: Project) -> bool:
     if has_role(user, Role.REVIEWER):
         return True
     return project.territory_id is not None and governs_territory(user, project.territory)
+
+
+def can_download_document(user, document: Document) -> bool:
+    """A document shown on a published project's page: anyone. Any other:
+    who may see the unpublished project, except that a person's identity
+    document goes only to the project's editors and the reviewers, never to
+    a local government (which needs the plan, permits and quotes to co-fund,
+    not who the entrepreneur is on paper)."""
+    project = document.project
+    if document.is_public and project.is_public:
+        return True
+    if not can_view_unpublished(user, project):
+        return False
+    if document.kind in Document.ALWAYS_PRIVATE:
+        return can_edit_project(user, project) or has_role(user, Role.REVIEWER)
+    return True

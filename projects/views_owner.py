@@ -39,7 +39,7 @@ from .forms import (
     UpdateForm,
 )
 from .models import Document, Milestone, Project, ProjectPhoto
-from .permissions import can_edit_project, can_view_unpublished
+from .permissions import can_download_document, can_edit_project
 
 STEPS = [
     ("story", gettext_lazy("Story")),
@@ -269,12 +269,11 @@ def document_download(request, slug: str, pk: int):
         project__slug=slug,
     )
     project = document.project
+    if not can_download_document(request.user, document):
+        raise Http404
     public = document.is_public and project.is_public
-    if not public:
-        if not can_view_unpublished(request.user, project):
-            raise Http404
-        if not can_edit_project(request.user, project):
-            require_two_factor(request)  # a reviewer's or the local government's copy
+    if not public and not can_edit_project(request.user, project):
+        require_two_factor(request)  # a reviewer's or the local government's copy
     response = FileResponse(
         document.file.open("rb"),
         as_attachment=True,

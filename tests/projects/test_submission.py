@@ -282,8 +282,11 @@ def test_documents_are_stored_outside_public_media(draft):
 
 
 def test_private_document_permission_matrix(client, draft, territory, reviewer):
-    document = make_document(draft)
-    url = f"/en/projects/{draft.slug}/documents/{document.pk}/"
+    permit, identity = make_document(draft), make_document(draft, kind="identity")
+    urls = {
+        kind: f"/en/projects/{draft.slug}/documents/{document.pk}/"
+        for kind, document in (("permit", permit), ("identity", identity))
+    }
     government = MembershipFactory(
         organization=OrganizationFactory(kind="local_government", territory=territory)
     ).user
@@ -293,20 +296,24 @@ def test_private_document_permission_matrix(client, draft, territory, reviewer):
     ).user
     draft.territory = territory
     draft.save()
-    for person, expected in [
-        (None, 404),
-        (UserFactory(), 404),
-        (other_government, 404),
-        (draft.owner, 200),
-        (reviewer, 200),
-        (government, 200),
+    # The local government sees the plan, permits and quotes of a project in its
+    # territory, never the entrepreneur's identity document.
+    for person, permit_status, identity_status in [
+        (None, 404, 404),
+        (UserFactory(), 404, 404),
+        (other_government, 404, 404),
+        (draft.owner, 200, 200),
+        (reviewer, 200, 200),
+        (government, 200, 404),
     ]:
         client.logout()
         if person is not None:
             enable_totp(person)
             client.force_login(person)
-        response = client.get(url)
-        assert response.status_code == expected, (person, response.status_code)
+        assert client.get(urls["identity"]).status_code == identity_status, person
+        response = client.get(urls["permit"])
+        assert response.status_code == permit_status, (person, response.status_code)
+        expected = permit_status
         if expected == 200:
             assert response["Content-Disposition"].startswith("attachment")
             assert response["X-Content-Type-Options"] == "nosniff"
