@@ -35,6 +35,7 @@ from decimal import (
 )
 from fractions import Fraction
 
+from babel import Locale
 from babel.numbers import (
     format_currency,
     format_percent,
@@ -141,6 +142,23 @@ def _currency_spacing(text: str, symbol: str) -> str:
     return text
 
 
+@functools.cache
+def _right_to_left(locale: str) -> bool:
+    return Locale.parse(locale).character_order == "right-to-left"
+
+
+def _isolated_symbol(text: str, symbol: str, locale: str) -> str:
+    """In a right-to-left language, a currency symbol written with Latin letters
+    is kept together left to right (between LRI and PDI): Arabic writes
+    "26,000.00 US$", and without it the "$", which takes the direction around
+    it, was laid out on the wrong side of the letters ("$US 26,000.00")."""
+    if not symbol or not _right_to_left(locale):
+        return text
+    if not any(unicodedata.bidirectional(character) == "L" for character in symbol):
+        return text
+    return text.replace(symbol, f"\u2066{symbol}\u2069", 1)
+
+
 def _apart(character: str) -> bool:
     # CLDR's currencyMatch, [[:^S:]&[:^Z:]]: neither a symbol (Sc, Sm, So, Sk) nor a space.
     return unicodedata.category(character)[0] not in "SZ"
@@ -223,7 +241,8 @@ class Money:
         CLDR's currency spacing asks and Babel does not do.
         """
         text = format_currency(self.quantize().amount, self.currency, locale=locale)
-        return _currency_spacing(text, _currency_symbol(self.currency, locale))
+        symbol = _currency_symbol(self.currency, locale)
+        return _isolated_symbol(_currency_spacing(text, symbol), symbol, locale)
 
     def localized(self) -> str:
         """Format in the active interface language, as pages and messages show money."""

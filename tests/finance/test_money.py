@@ -241,6 +241,17 @@ def test_a_currency_written_in_letters_is_kept_apart_from_the_digits():
     assert Money("1000", "PHP").format("fr_FR") == "1\u202f000,00\xa0PHP"
 
 
+def test_in_arabic_a_latin_currency_symbol_is_kept_left_to_right():
+    # "US$" between LRI and PDI: otherwise its "$" is laid out before the letters
+    # in a right-to-left line ("$US 1,000.00").
+    assert usd("1000").format("ar") == "\u200f1,000.00\xa0\u2066US$\u2069"
+    assert Money("1000", "MXN").format("ar") == "\u200f1,000.00\xa0\u2066MX$\u2069"
+    # A symbol without Latin letters, and left-to-right languages, are left as they were.
+    assert Money("1000", "EUR").format("ar") == "\u200f1,000.00\xa0€"
+    assert "\u2066" not in Money("1000", "SAR").format("ar")  # "ر.س."
+    assert "\u2066" not in usd("1000").format("fr_FR")
+
+
 def test_format_rounds_half_up_not_half_even():
     # Babel alone would show $0.12 for 0.125 (it rounds half-even).
     assert usd("0.125").format("en_US") == "$0.13"

@@ -170,3 +170,12 @@ def test_numbers_and_dates_use_the_marks_money_uses(language, grouped, date_time
         assert grouped in Money(Decimal("26000.50"), "USD").localized()
         moment = datetime.datetime(2027, 2, 25, 19, 21)
         assert formats.date_format(moment, "DATETIME_FORMAT") == date_time
+
+
+def test_each_language_s_name_in_the_switcher_keeps_its_own_direction(client, seeded):
+    html = client.get("/en/accounts/login/").content.decode()
+    switcher = html.split('class="language-switcher"')[1].split("</form>")[0]
+    assert 'value="ar" lang="ar" dir="rtl">العربية</button>' in switcher
+    assert 'value="fr" lang="fr" dir="ltr">' in switcher
+    arabic = client.get("/ar/accounts/login/").content.decode()
+    assert 'value="en" lang="en" dir="ltr"' in arabic.split('class="language-switcher"')[1]
