@@ -3,6 +3,8 @@ updates, milestones and impact reports; and a local government's endorsement."""
 
 from __future__ import annotations
 
+import secrets
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -212,8 +214,13 @@ def _store_upload(project: Project, user, data: dict) -> None:
         # Public photos become Wagtail images so pages serve resized renditions.
         from wagtail.images import get_image_model
 
+        # Wagtail serves the file and its renditions from public media URLs named
+        # after the file: a random name keeps a draft's photos unguessable and the
+        # uploaded name ("maria-passport.jpg") out of every URL.
+        extension = Document.EXTENSIONS[data["content_type"]]
         image = get_image_model()(
-            title=project.title[:200], file=ImageFile(upload, name=upload.name)
+            title=project.title[:200],
+            file=ImageFile(upload, name=f"{secrets.token_urlsafe(16)}.{extension}"),
         )
         image.save()
         ProjectPhoto.objects.create(

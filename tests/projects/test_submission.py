@@ -255,6 +255,11 @@ def test_photos_become_wagtail_images_with_renditions(client, owner, draft):
     assert draft.cover_image is not None
     rendition = draft.cover_image.get_rendition("fill-200x150")
     assert (rendition.width, rendition.height) == (200, 150)
+    # Public media URLs that give away neither the uploaded name nor a guessable one.
+    for url in (draft.cover_image.file.url, rendition.url):
+        name = url.rsplit("/", 1)[1]
+        assert "still" not in url and len(name.split(".")[0]) >= 22, url
+    assert draft.cover_image.file.name.endswith(".png")
 
 
 def make_document(project, *, kind="permit", public=False, user=None):
