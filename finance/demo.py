@@ -69,9 +69,29 @@ def seed_offerings(stdout=None) -> list[Offering]:
     for project_id in Project.objects.values_list("pk", flat=True):
         services.project_refresh_funding(project_id)
     _bond(now)
+    _monthly_plan(created)
     if stdout:
         stdout.write(f"Demo offerings: {len(created)} created.")
     return created
+
+
+def _monthly_plan(offerings: list[Offering]) -> None:
+    """The demo investor sends part of each month's remittance to a matched
+    donation: a pledge through a remittance partner, repeated on the 5th."""
+    from .plans import plan_start
+
+    investor = User.objects.filter(email="investor@puente.example").first()
+    offering = next((o for o in offerings if o.instrument == "donation_matching"), None)
+    if investor is None or offering is None:
+        return
+    pledge = services.pledge_create(
+        offering=offering,
+        investor=investor,
+        amount=max(offering.min_ticket, Decimal("50")),
+        method=Pledge.Method.REMITTANCE,
+        idempotency_key=f"demo-plan-{offering.pk}",
+    )
+    plan_start(pledge=pledge, day=5)
 
 
 def _crowd() -> list[User]:

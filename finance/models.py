@@ -13,6 +13,7 @@ from finance.offerings import (
     ProviderEvent,
     Refund,
 )
+from finance.plans import PledgePlan
 from finance.returns import (
     BankAccountRegistration,
     BondIssue,
@@ -53,6 +54,7 @@ __all__ = [
     "Offering",
     "Payment",
     "Pledge",
+    "PledgePlan",
     "ProviderEvent",
     "Refund",
     "Transaction",

@@ -250,3 +250,21 @@ BEAT_SCHEDULE["finance-installments-notify"] = {
     "task": "finance.tasks.installments_notify",
     "schedule": crontab(hour=7, minute=0),
 }
+
+
+# --- Monthly plans ------------------------------------------------------------------------------
+
+
+@shared_task(name="finance.tasks.plans_monthly", autoretry_for=TRANSIENT, max_retries=3)
+def plans_monthly(today: str | None = None) -> dict[str, int]:
+    """Make this month's pledge of every monthly plan whose day has come (finance/plans.py).
+    Runs daily: a day missed is caught up the next, and no month gets two pledges."""
+    from .plans import plans_run
+
+    return plans_run(_day(today))
+
+
+BEAT_SCHEDULE["finance-plans-monthly"] = {
+    "task": "finance.tasks.plans_monthly",
+    "schedule": crontab(hour=6, minute=30),
+}

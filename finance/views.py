@@ -11,7 +11,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.formats import date_format, number_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import capfirst
@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from portal.prepared import Prepared
 from projects.models import Project
 
-from . import knowledge, services
+from . import knowledge, plans, services
 from .forms import KnowledgeTestForm, PledgeForm
 from .forms_bonds import COUPON_FREQUENCIES
 from .money import Money, percent_text
@@ -133,8 +133,18 @@ def pledge_start(request, pk: int):
                 total=Money(amount + fee, offering.currency),
                 method=method,
                 method_label=dict(Pledge.Method.choices)[method],
+                monthly=method in plans.METHODS,
+                days=plans.DAYS,
+                today_day=min(timezone.localdate().day, plans.DAYS[-1]),
             )
             return render(request, "finance/pledge.html", context)
+        monthly_day = None
+        if request.POST.get("monthly"):
+            # Checked before the pledge is made: a wrong day makes no pledge.
+            monthly_day = _plan_day(request.POST.get("day"))
+            if monthly_day is None or method not in plans.METHODS:
+                form.add_error(None, _("Choose a day between 1 and 28 for your monthly plan."))
+                return render(request, "finance/pledge.html", context, status=400)
         try:
             pledge = services.pledge_create(
                 offering=offering,
@@ -150,8 +160,26 @@ def pledge_start(request, pk: int):
         except services.PledgeRefused as error:
             form.add_error("amount", str(error))
         else:
+            if monthly_day is not None:
+                plan = plans.plan_start(pledge=pledge, day=monthly_day)
+                messages.success(
+                    request,
+                    _(
+                        "This pledge will be made again on day %(day)s of every month. "
+                        "You can stop it at any time from My pledges."
+                    )
+                    % {"day": plan.day},
+                )
             return redirect("finance:pledge", pledge.pk)
     return render(request, "finance/pledge.html", context, status=400 if form.errors else 200)
+
+
+def _plan_day(value: str | None) -> int | None:
+    try:
+        day = int(value or "")
+    except ValueError:
+        return None
+    return day if day in plans.DAYS else None
 
 
 def _own_pledge(request, pk: int) -> Pledge:
@@ -245,7 +273,18 @@ def my_pledges(request):
         .select_related("offering", "offering__project")
         .order_by("-created_at")
     )
-    return render(request, "finance/my_pledges.html", {"pledges": pledges})
+    monthly = plans.PledgePlan.objects.filter(investor=request.user).select_related("offering")
+    return render(request, "finance/my_pledges.html", {"pledges": pledges, "plans": list(monthly)})
+
+
+@login_required
+@require_POST
+def plan_stop(request, pk: int):
+    # Another person's plan does not exist, as far as this person can tell.
+    plan = get_object_or_404(plans.PledgePlan, pk=pk, investor=request.user)
+    plans.plan_stop(plan=plan, by=request.user)
+    messages.success(request, _("Your monthly plan is stopped. Pledges already made stay."))
+    return redirect("finance:my_pledges")
 
 
 @login_required
