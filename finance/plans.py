@@ -91,6 +91,15 @@ class PledgePlan(models.Model):
         ).order_by("-created_at")
 
 
+def plan_of(pledge: Pledge) -> PledgePlan | None:
+    """The monthly plan a pledge started or was made by, if any (one query)."""
+    made_by = pledge.idempotency_key.removeprefix("plan-").split("-", 1)[0]
+    found = Q(first_pledge=pledge)
+    if pledge.idempotency_key.startswith("plan-") and made_by.isdigit():
+        found |= Q(pk=int(made_by))
+    return PledgePlan.objects.filter(found, investor_id=pledge.investor_id).first()
+
+
 def _period(day: datetime.date) -> str:
     return f"{day:%Y-%m}"
 

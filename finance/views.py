@@ -209,6 +209,7 @@ def pledge_detail(request, pk: int):
         "finance/pledge_detail.html",
         {
             "pledge": pledge,
+            "plan": plans.plan_of(pledge),
             "payment": payment,
             "payment_error": error,
             "stripe_js": settings.STRIPE_JS_URL,

@@ -210,3 +210,17 @@ def test_the_run_is_a_daily_beat_task():
     assert plans_monthly(NEXT_MONTH.isoformat())["pledged"] == 1
     assert plan.pledges().count() == 1
     assert plans.DAYS[-1] == 28
+
+
+def test_a_plan_s_pledges_say_so_on_their_page(client, investor):
+    plan = _plan(investor=investor, day=9)
+    plans_run(NEXT_MONTH)
+    monthly = plan.pledges().get()
+    for pledge in (plan.first_pledge, monthly):
+        html = client.get(f"/en/pledges/{pledge.pk}/").content.decode()
+        assert "made on day 9 of every month" in html
+    alone = make_pledge(make_offering(), "20", investor=investor)
+    assert "monthly plan" not in client.get(f"/en/pledges/{alone.pk}/").content.decode()
+    plans.plan_stop(plan=plan, by=investor)
+    html = client.get(f"/en/pledges/{monthly.pk}/").content.decode()
+    assert "Made by a monthly plan that has ended." in html
