@@ -103,10 +103,13 @@ class ContentPageMixin:
         context["translation_notice"] = self.translation_notice()
         context["crumbs"] = self.crumbs(request)
         # Translations have their own slugs: the switcher's and the alternates'
-        # addresses come from the page's translations (not for a routable sub-page).
+        # addresses come from the page's translations.
         links = language_links(self, request, translation.get_language())
-        if any(link["current"] and link["url"] == request.path for link in links):
-            context["language_links"] = links
+        here = next((link["url"] for link in links if link["current"]), "")
+        if here and request.path.startswith(here):
+            # The page itself, or one of its own views ("glossary/", "search/").
+            rest = request.path[len(here) :]
+            context["language_links"] = tuple({**link, "url": link["url"] + rest} for link in links)
         return context
 
     #: The page type of this page's children, when it has only one: routing then

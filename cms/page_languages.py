@@ -46,38 +46,48 @@ def language_links(page: Page, request, current: str) -> tuple[dict, ...]:
     return tuple(links)
 
 
-def page_at(path: str) -> Page | None:
-    """The content page served at `path` ("/es/aprender/"): in the tree of the
-    path's language, else the default language's page the fallback serves there."""
+def page_at(path: str) -> tuple[Page, str] | tuple[None, str]:
+    """The content page served at `path` ("/es/aprender/glossary/"), and what of
+    the path is its own sub-page ("glossary/", a routable page's view): in the
+    tree of the path's language, else the default language's page the fallback
+    serves there. One query for the homes, one for the pages."""
     language = translation.get_language_from_path(path)
     if not language:
-        return None
+        return None, ""
     try:
         with translation.override(language):
             match = resolve(path)
     except Resolver404:
-        return None
+        return None, ""
     if match.url_name != "wagtail_serve":
-        return None
+        return None, ""
     slugs = match.args[0] if match.args else match.kwargs.get("path", "")
+    parts = [part for part in slugs.split("/") if part]
     homes = dict(
         Page.objects.filter(
             depth=2, locale__language_code__in={language, settings.LANGUAGE_CODE}
         ).values_list("locale__language_code", "url_path")
     )
-    for code in (language, settings.LANGUAGE_CODE):
-        if code in homes:
-            found = Page.objects.filter(url_path=f"{homes[code]}{slugs}", live=True).first()
-            if found is not None:
-                return found
-    return None
+    # Every page the path could be, from the whole path down to the home page.
+    wanted = {
+        f"{home}{''.join(f'{part}/' for part in parts[:length])}": (code, length)
+        for code, home in homes.items()
+        for length in range(len(parts), -1, -1)
+    }
+    found = {page.url_path: page for page in Page.objects.filter(url_path__in=wanted, live=True)}
+    # The deepest page, in the path's own language first.
+    ranked = sorted(found, key=lambda url: (wanted[url][0] != language, -wanted[url][1]))
+    if not ranked:
+        return None, ""
+    page = found[ranked[0]]
+    return page, "".join(f"{part}/" for part in parts[wanted[ranked[0]][1] :])
 
 
 def path_in_language(path: str, language: str) -> str | None:
     """The address of the content page at `path` in `language`, or None when no
     content page is served there (the URLconf's own translation then applies)."""
-    page = page_at(path)
+    page, rest = page_at(path)
     if page is None:
         return None
     links = language_links(page, None, language)
-    return next(link["url"] for link in links if link["code"] == language)
+    return next(link["url"] for link in links if link["code"] == language) + rest

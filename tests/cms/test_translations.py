@@ -310,3 +310,15 @@ def test_the_switcher_keeps_the_url_s_translation_for_other_pages(cms_seeded, cl
     assert response["Location"] == "/fr/search/?q=agua"
     response = client.post("/i18n/setlang/", {"language": "ar", "next": "/es/projects/"})
     assert response["Location"] == "/ar/projects/"
+
+
+@pytest.mark.parametrize(("start", "language"), [("es", "fr"), ("fr", "en"), ("en", "pt")])
+def test_the_switcher_keeps_a_page_s_own_view_such_as_the_glossary(
+    cms_seeded, client, start, language
+):
+    here, there = f"{hub_url(start)}glossary/", f"{hub_url(language)}glossary/"
+    response = client.post("/i18n/setlang/", {"language": language, "next": here})
+    assert response["Location"] == there
+    assert client.get(there).status_code == 200
+    html = client.get(here).content.decode()
+    assert f'<link rel="alternate" hreflang="{language}" href="{there}">' in html
