@@ -298,7 +298,11 @@ def knowledge_test(request):
     form = KnowledgeTestForm(request.POST or None, questions=questions)
     wrong = []
     if request.method == "POST" and form.is_valid():
-        right, total, wrong = knowledge.grade(form.answers(), language)
+        answers = form.answers()
+        right, total, wrong = knowledge.grade(answers, language)
+        for question in wrong:
+            # Why the chosen answer is not right: the quiz's own explanation.
+            form.fields[question.key].feedback = question.feedback[answers[question.key]]
         if knowledge.record_pass(investor=request.user, score=right, total=total):
             messages.success(request, _("You passed the knowledge test."))
             return redirect(next_url or "finance:my_pledges")

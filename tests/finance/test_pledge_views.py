@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from django.utils.html import escape
 
 from finance import services
 from finance.forms import PledgeForm
@@ -143,6 +144,12 @@ def test_loan_pledge_sends_to_the_knowledge_test_first_and_passing_unlocks_it(cl
     wrong = {q.key: (q.correct + 1) % len(q.choices) for q in asked}
     response = client.post("/en/knowledge-test/", {**wrong, "acknowledge_risk": "on"})
     assert response.status_code == 200 and not hasattr(investor, "knowledge_test")
+    # Each wrong answer is explained: why the answer chosen is not right.
+    html = response.content.decode()
+    for question in asked:
+        explanation = question.feedback[wrong[question.key]]
+        assert escape(explanation) in html, explanation
+    assert html.count('<span class="question-number">') == len(asked)
     right = {q.key: q.correct for q in asked}
     response = client.post(
         f"/en/knowledge-test/?next=/en/offerings/{offering.pk}/pledge/",
