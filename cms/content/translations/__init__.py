@@ -18,6 +18,7 @@ Nothing here imports Django or Wagtail.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping
 from functools import cache
 from pathlib import Path
@@ -61,6 +62,22 @@ def catalogue(language: str) -> dict[str, dict[str, str]]:
         return json.load(file)
 
 
+#: Languages written right to left, whose texts keep their sums left to right.
+RIGHT_TO_LEFT = frozenset({"ar"})
+
+# A sum as the texts write it: figures (with a percent sign, a currency code or a
+# bracket) joined by operators, "300 × 2.5% = 7.50 USD"; and a goal's number, "10.c".
+_FIGURE = r"\(?[0-9][0-9.,]*%?\)?(?: ?[A-Z]{3}\b)?"
+_SUM = re.compile(rf"{_FIGURE}(?: ?[×÷=+−/] ?{_FIGURE})+|\b[0-9]+\.[a-z]\b")
+
+
+def isolate_sums(text: str) -> str:
+    """A right-to-left text with each sum kept left to right (between LRI and
+    PDI), as sums with Latin digits are read: without it "12.50 ÷ 300 = 4.17%"
+    showed as "%4.17 = 300 ÷ 12.50", a wrong division read left to right."""
+    return _SUM.sub(lambda found: f"\u2066{found.group(0)}\u2069", text)
+
+
 #: (key, language) of every text given in English for want of a current translation.
 UNTRANSLATED: set[tuple[str, str]] = set()
 
@@ -75,7 +92,10 @@ def add_translations(roots: Mapping[str, object]) -> None:
             for key, text in localized_texts(value, prefix):
                 entry = stored.get(key)
                 if entry is not None and entry.get("en") == text["en"] and entry.get(language):
-                    text[language] = entry[language]
+                    translated = entry[language]
+                    if language in RIGHT_TO_LEFT:
+                        translated = isolate_sums(translated)
+                    text[language] = translated
                     UNTRANSLATED.discard((key, language))
                 else:
                     text[language] = text["en"]
