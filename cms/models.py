@@ -278,14 +278,15 @@ class HeadlineFigures:
         return not (self.money or self.projects_funded or self.jobs_reported or self.territories)
 
 
-def _compute_headline_figures(language: str) -> HeadlineFigures:
+def _compute_headline_figures() -> HeadlineFigures:
+    """The figures, their money in the active language."""
     from finance.money import Money
     from finance.offerings import Pledge
     from projects.models import ImpactValue
 
     paid = Pledge.objects.filter(status=Pledge.Status.PAID)
     money = [
-        Money(row["total"], row["currency"]).format(language)
+        Money(row["total"], row["currency"]).localized()
         for row in paid.values("currency").annotate(total=Sum("amount")).order_by("currency")
         if row["total"]
     ]
@@ -315,7 +316,7 @@ def headline_figures() -> HeadlineFigures:
     if figures is None:
         try:
             with transaction.atomic():
-                figures = _compute_headline_figures(language)
+                figures = _compute_headline_figures()
         except DatabaseError:
             logger.exception("headline figures unavailable")
             return HeadlineFigures()
@@ -1052,9 +1053,8 @@ class TerritoryPage(ContentPageMixin, Page):
         in_territory = Q(offering__project__territory_id__in=subtree)
         if self.government_id:
             in_territory |= Q(offering__issuer_id=self.government_id)
-        language = translation.get_language() or settings.LANGUAGE_CODE
         money = [
-            Money(row["total"], row["currency"]).format(language)
+            Money(row["total"], row["currency"]).localized()
             for row in Pledge.objects.filter(in_territory, status=Pledge.Status.PAID)
             .values("currency")
             .annotate(total=Sum("amount"))

@@ -62,3 +62,12 @@ def test_headline_figures_count_paid_pledges_and_verified_jobs(db, user, territo
     figures = headline_figures()
     assert figures.money == ["$200.00"]
     assert (figures.projects_funded, figures.jobs_reported, figures.territories) == (1, 4, 1)
+    # In each language as every other page writes money (Mexican Spanish,
+    # European Portuguese), not as the bare language code's default country.
+    from django.utils import translation
+
+    from finance.money import Money
+
+    for language, locale in (("es", "es_MX"), ("pt", "pt_PT"), ("fr", "fr_FR")):
+        with translation.override(language):
+            assert headline_figures().money == [Money("200", "USD").format(locale)], language
