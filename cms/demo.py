@@ -1058,7 +1058,7 @@ def seed_workflow(hubs) -> None:
         WorkflowPage.objects.update_or_create(page=hub, defaults={"workflow": workflow})
 
 
-def seed_settings(home, pages, hub, stories, places) -> None:
+def seed_settings(home, pages, hub, stories, places, locales) -> None:
     from wagtail.models import Site
 
     from .models import HomeFeaturedPage, SiteSettings
@@ -1087,11 +1087,18 @@ def seed_settings(home, pages, hub, stories, places) -> None:
     if not settings.risk_warning_url:
         settings.risk_warning_url = pages["risks"].url or ""
     settings.save()
-    if not home.featured_pages.exists():
-        from .models import CoursePage
+    from .models import CoursePage
 
-        for order, course in enumerate(CoursePage.objects.child_of(hub).live()[:3]):
-            HomeFeaturedPage.objects.create(page=home, target=course, sort_order=order)
+    courses = list(CoursePage.objects.child_of(hub).live()[:3])
+    for code in ("en", *TRANSLATED):
+        # Each language's home page shows the first courses in its own language.
+        page = home if code == "en" else home.get_translation_or_none(locales[code])
+        if page is None or page.alias_of_id or page.specific.featured_pages.exists():
+            continue
+        for order, course in enumerate(courses):
+            target = course if code == "en" else course.get_translation_or_none(locales[code])
+            if target is not None:
+                HomeFeaturedPage.objects.create(page=page.specific, target=target, sort_order=order)
 
 
 @transaction.atomic
@@ -1117,7 +1124,7 @@ def seed_cms(stdout=None) -> None:
     places = seed_territories(home, locales)
     aliases = seed_aliases(home, locales)
     seed_workflow([hub, *hub.get_translations()])
-    seed_settings(home, pages, hub, stories, places)
+    seed_settings(home, pages, hub, stories, places, locales)
     _say(
         stdout,
         f"CMS content ready: {len(COURSES)} courses in {1 + len(TRANSLATED)} languages, "

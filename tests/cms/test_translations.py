@@ -322,3 +322,10 @@ def test_the_switcher_keeps_a_page_s_own_view_such_as_the_glossary(
     assert client.get(there).status_code == 200
     html = client.get(here).content.decode()
     assert f'<link rel="alternate" hreflang="{language}" href="{there}">' in html
+
+
+@pytest.mark.parametrize("language", ["es", "fr", "pt", "ar"])
+def test_each_home_page_features_courses_in_its_own_language(cms_seeded, client, language):
+    course = CoursePage.objects.get(slug="sending-money-home", locale__language_code=language)
+    html = client.get(f"/{language}/").content.decode()
+    assert f'href="{course.url}"' in html and escape(course.title) in html

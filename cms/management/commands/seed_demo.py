@@ -103,11 +103,11 @@ HOME = {
     "pt": (
         "Puente",
         "As suas poupanças podem construir a sua terra, não só sustentá-la.",
-        "Invista parte do que envia para casa em projetos locais verificados e títulos da "
-        "diáspora, aprenda a fazê-lo bem e veja o que o seu dinheiro rendeu e construiu.",
+        "Invista parte do que envia para casa em projetos locais verificados e obrigações "
+        "da diáspora, aprenda a fazê-lo bem e veja o que o seu dinheiro rendeu e construiu.",
     ),
     "ar": (
-        "بوينتي",
+        "Puente",
         "مدخراتك يمكن أن تبني وطنك، لا أن تعيله فقط.",
         "استثمر جزءًا مما ترسله إلى بلدك في مشاريع محلية موثّقة وسندات المغتربين، وتعلّم "
         "كيف تفعل ذلك جيدًا، وشاهد ما حققته أموالك وما بنته.",
