@@ -64,7 +64,7 @@ def _decimal_field(label, *, min_value, max_value, decimal_places=2, help_text="
         decimal_places=decimal_places,
         help_text=help_text,
         initial=initial,
-        localize=False,
+        localize=True,  # "2,5" in French, as people type it there
         error_messages={
             "required": _("Enter a number."),
             "invalid": _("Enter a number, using digits and a decimal point (e.g. 1250.50)."),
