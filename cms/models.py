@@ -15,6 +15,7 @@ dashboards, featured offerings) and nothing below imports it.
 from __future__ import annotations
 
 import logging
+import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import zip_longest
@@ -252,8 +253,16 @@ def glossary_in_language(language: str) -> tuple[list, bool]:
         current = chosen.get(term.translation_key)
         if current is None or (current.shown_language and not term.shown_language):
             chosen[term.translation_key] = term
-    terms = sorted(chosen.values(), key=lambda term: term.term.casefold())
+    terms = sorted(chosen.values(), key=lambda term: alphabetical(term.term))
     return terms, any(term.shown_language for term in terms)
+
+
+def alphabetical(text: str) -> tuple[str, str]:
+    """A sort key that files a word as a dictionary does in the languages of the
+    site: accents second ("Échéance" under E, after "Echo"), case ignored."""
+    folded = text.casefold()
+    bare = "".join(c for c in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(c))
+    return bare, folded
 
 
 def body_items(body, states: dict | None = None) -> list[tuple]:

@@ -329,3 +329,23 @@ def test_each_home_page_features_courses_in_its_own_language(cms_seeded, client,
     course = CoursePage.objects.get(slug="sending-money-home", locale__language_code=language)
     html = client.get(f"/{language}/").content.decode()
     assert f'href="{course.url}"' in html and escape(course.title) in html
+
+
+def test_the_glossary_files_accented_words_with_their_letter(cms_seeded, client):
+    from cms.models import alphabetical
+
+    words = ["Zèbre", "échéance", "Echo", "Capital", "Édition", "edad", "Árbol", "Banco"]
+    assert sorted(words, key=alphabetical) == [
+        "Árbol",
+        "Banco",
+        "Capital",
+        "échéance",
+        "Echo",
+        "edad",
+        "Édition",
+        "Zèbre",
+    ]
+    html = client.get(f"{hub_url('fr')}glossary/").content.decode()
+    terms = re.findall(r'<dt id="term-\d+">([^<]+)</dt>', html)
+    assert len(terms) > 10 and terms == sorted(terms, key=alphabetical)
+    assert not terms[-1].startswith(("É", "È"))
