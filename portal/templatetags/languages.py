@@ -19,3 +19,12 @@ def lang_attrs(code: str | None) -> str:
     except KeyError:
         rtl = False
     return format_html(' lang="{}" dir="{}"', code, "rtl" if rtl else "ltr")
+
+
+@register.simple_tag
+def colon() -> str:
+    """A colon after a label, as the page's language writes it: French puts a
+    no-break space before it ("Lieu : Jerez"), the others do not."""
+    from django.utils.translation import get_language
+
+    return "\u00a0:" if (get_language() or "").split("-")[0] == "fr" else ":"

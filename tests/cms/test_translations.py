@@ -349,3 +349,14 @@ def test_the_glossary_files_accented_words_with_their_letter(cms_seeded, client)
     terms = re.findall(r'<dt id="term-\d+">([^<]+)</dt>', html)
     assert len(terms) > 10 and terms == sorted(terms, key=alphabetical)
     assert not terms[-1].startswith(("É", "È"))
+
+
+def test_french_puts_a_space_before_a_label_s_colon(cms_seeded, client):
+    story = Page.objects.get(locale__language_code="en", slug="lucia-mezcal-jerez")
+    french = client.get(story.get_translation(Locale.objects.get(language_code="fr")).url)
+    assert "Lieu\u00a0: <a" in french.content.decode()
+    assert "Place: <a" in client.get(story.url).content.decode()
+    lesson = LessonPage.objects.get(
+        slug="what-a-remittance-really-costs", locale__language_code="fr"
+    )
+    assert "\u00a0:</span>" in client.get(lesson.url).content.decode()
