@@ -4,5 +4,7 @@
 DECIMAL_SEPARATOR = "."
 THOUSAND_SEPARATOR = ","
 NUMBER_GROUPING = 3
-DATETIME_FORMAT = "j F، Y، g:i A"
+# Dates as CLDR writes them ("25 فبراير 2027"), with no comma before the year.
+DATE_FORMAT = "j F Y"
+DATETIME_FORMAT = "j F Y، g:i A"
 SHORT_DATETIME_FORMAT = "d\u200f/m\u200f/Y g:i A"
