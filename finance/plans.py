@@ -37,6 +37,9 @@ logger = logging.getLogger(__name__)
 
 #: The days a plan may take: every month has them.
 DAYS = range(1, 29)
+#: A plan whose latest pledges all expired unpaid, this many in a row, ends:
+#: the investor has stopped sending the money, and is not asked again each month.
+UNPAID_IN_A_ROW = 2
 METHODS = (Pledge.Method.BANK_TRANSFER, Pledge.Method.REMITTANCE)
 
 
@@ -89,6 +92,18 @@ class PledgePlan(models.Model):
         return Pledge.objects.filter(
             investor_id=self.investor_id, idempotency_key__startswith=f"plan-{self.pk}-"
         ).order_by("-created_at")
+
+    def unpaid_in_a_row(self) -> bool:
+        """Whether its latest UNPAID_IN_A_ROW pledges (the first one included)
+        all expired unpaid."""
+        latest = Pledge.objects.filter(
+            Q(pk=self.first_pledge_id) | Q(idempotency_key__startswith=f"plan-{self.pk}-"),
+            investor_id=self.investor_id,
+        ).order_by("-created_at", "-pk")[:UNPAID_IN_A_ROW]
+        statuses = [pledge.status for pledge in latest]
+        return len(statuses) == UNPAID_IN_A_ROW and all(
+            status == Pledge.Status.EXPIRED for status in statuses
+        )
 
 
 def plan_of(pledge: Pledge) -> PledgePlan | None:
@@ -209,6 +224,8 @@ def _plan_month(plan_id: int, today: datetime.date) -> str:
         investor = plan.investor
         with translation.override(investor.preferred_language or "en"):
             try:
+                if plan.unpaid_in_a_row():
+                    raise PledgeRefused(_("The last two monthly pledges expired unpaid."))
                 pledge = pledge_create(
                     offering=plan.offering,
                     investor=investor,

@@ -224,3 +224,19 @@ def test_a_plan_s_pledges_say_so_on_their_page(client, investor):
     plans.plan_stop(plan=plan, by=investor)
     html = client.get(f"/en/pledges/{monthly.pk}/").content.decode()
     assert "Made by a monthly plan that has ended." in html
+
+
+def test_two_unpaid_months_in_a_row_end_the_plan():
+    plan = _plan()
+    assert plans_run(NEXT_MONTH)["pledged"] == 1
+    Pledge.objects.filter(pk=plan.first_pledge_id).update(status=Pledge.Status.EXPIRED)
+    # One month unpaid, the next still open: the plan goes on.
+    month_after = (NEXT_MONTH + datetime.timedelta(days=31)).replace(day=10)
+    assert plans_run(month_after)["pledged"] == 1
+    # The two latest both expired unpaid: no more pledges; the plan ends and says why.
+    plan.pledges().update(status=Pledge.Status.EXPIRED)
+    third_month = (month_after + datetime.timedelta(days=31)).replace(day=10)
+    assert plans_run(third_month) == {"pledged": 0, "ended": 1, "skipped": 0}
+    plan.refresh_from_db()
+    assert plan.status == "ended" and "expired unpaid" in plan.end_reason
+    assert plan.pledges().count() == 2
