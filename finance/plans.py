@@ -90,14 +90,14 @@ class PledgePlan(models.Model):
     def pledges(self):
         """The pledges the plan made after its first, newest first."""
         return Pledge.objects.filter(
-            investor_id=self.investor_id, idempotency_key__startswith=f"plan-{self.pk}-"
+            investor_id=self.investor_id, idempotency_key__startswith=_key_prefix(self.pk)
         ).order_by("-created_at")
 
     def unpaid_in_a_row(self) -> bool:
         """Whether its latest UNPAID_IN_A_ROW pledges (the first one included)
         all expired unpaid."""
         latest = Pledge.objects.filter(
-            Q(pk=self.first_pledge_id) | Q(idempotency_key__startswith=f"plan-{self.pk}-"),
+            Q(pk=self.first_pledge_id) | Q(idempotency_key__startswith=_key_prefix(self.pk)),
             investor_id=self.investor_id,
         ).order_by("-created_at", "-pk")[:UNPAID_IN_A_ROW]
         statuses = [pledge.status for pledge in latest]
@@ -113,6 +113,11 @@ def plan_of(pledge: Pledge) -> PledgePlan | None:
     if pledge.idempotency_key.startswith("plan-") and made_by.isdigit():
         found |= Q(pk=int(made_by))
     return PledgePlan.objects.filter(found, investor_id=pledge.investor_id).first()
+
+
+def _key_prefix(plan_id: int) -> str:
+    """How the keys of a plan's monthly pledges begin: "plan-<plan>-"."""
+    return f"plan-{plan_id}-"
 
 
 def _period(day: datetime.date) -> str:
@@ -231,7 +236,7 @@ def _plan_month(plan_id: int, today: datetime.date) -> str:
                     investor=investor,
                     amount=plan.amount,
                     method=plan.method,
-                    idempotency_key=f"plan-{plan.pk}-{period}",
+                    idempotency_key=f"{_key_prefix(plan.pk)}{period}",
                 )
             except OfferingBusy:
                 return "skipped"
@@ -246,7 +251,7 @@ def _plan_month(plan_id: int, today: datetime.date) -> str:
                 plan.last_period = period
                 plan.save(update_fields=["last_period"])
                 params = {
-                    "amount": Money(pledge.amount + pledge.fee, pledge.currency).localized(),
+                    "amount": pledge.total_due.localized(),
                     "offering": plan.offering.title,
                     "reference": pledge.bank_reference,
                 }
