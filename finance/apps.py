@@ -10,7 +10,7 @@ class FinanceConfig(AppConfig):
         # Admin views, dashboard panels and page fragments register themselves.
         from portal.celery import app
 
-        from . import admin_offerings, dashboards, returns_dashboards  # noqa: F401
+        from . import admin_offerings, admin_plans, dashboards, returns_dashboards  # noqa: F401
         from .tasks import BEAT_SCHEDULE
 
         app.conf.beat_schedule = {**(app.conf.beat_schedule or {}), **BEAT_SCHEDULE}

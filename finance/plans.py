@@ -13,7 +13,7 @@ one pledge a month. A month whose pledge is refused ends the plan, with the
 reason, and the investor is told; a busy offering is tried again on the next
 run. The investor stops a plan whenever they like; pledges already made stay
 as they are (each may be cancelled on its own page during its reflection
-period). Cards are not offered: a card would be charged without the investor
+period). Cancelling the pledge that started a plan stops the plan too. Cards are not offered: a card would be charged without the investor
 at hand, which needs their stored consent and 3-D Secure exemptions."""
 
 from __future__ import annotations
@@ -82,6 +82,10 @@ class PledgePlan(models.Model):
 
     def __str__(self) -> str:
         return f"plan {self.pk}: {self.amount} {self.currency} on day {self.day}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
 
     @property
     def money(self) -> Money:
@@ -168,6 +172,31 @@ def plan_stop(*, plan: PledgePlan, by) -> PledgePlan:
         plan = PledgePlan.objects.select_for_update().get(pk=plan.pk)
         if plan.status == PledgePlan.Status.ACTIVE:
             _end(plan, PledgePlan.Status.STOPPED, by=by)
+    return plan
+
+
+def plan_stop_with_first_pledge(*, pledge: Pledge, by) -> PledgePlan | None:
+    """The investor cancelled the pledge that started a plan: the plan repeats
+    that pledge, so it stops too, with the reason. Returns the plan it stopped,
+    or None.
+
+    Called once the cancellation has committed, holding no other lock: a
+    plan's month locks the plan before the offering (`_plan_month`), a
+    cancellation the offering first, and waiting for each other's in the
+    middle would be a deadlock."""
+    plan = PledgePlan.objects.filter(first_pledge=pledge, status=PledgePlan.Status.ACTIVE).first()
+    if plan is None or pledge.status not in (Pledge.Status.CANCELLED, Pledge.Status.REFUNDED):
+        return None
+    with transaction.atomic():
+        plan = PledgePlan.objects.select_for_update().get(pk=plan.pk)
+        if plan.status != PledgePlan.Status.ACTIVE:
+            return None
+        _end(
+            plan,
+            PledgePlan.Status.STOPPED,
+            by=by,
+            reason=str(_("Its first pledge was cancelled.")),
+        )
     return plan
 
 

@@ -7,8 +7,11 @@ Lock order. Every workflow here that holds more than one row lock takes them
 in this order, and never asks for an earlier kind while holding a later one,
 so two workflows may wait for each other but never in a circle:
 
-    investor -> offering -> pledge -> payment -> matching pools (by pk) -> project
+    plan -> investor -> offering -> pledge -> payment -> matching pools (by pk) -> project
 
+- a monthly plan's month (`plans._plan_month`) locks the plan, then pledges;
+  cancelling the pledge that started a plan stops the plan after the
+  cancellation has committed, never inside it;
 - pledging by an investor with a 12-month limit locks the investor's row
   first (`_lock_investor`), so two pledges cannot both fit in what is left;
 - pledging, expiring, cancelling and closing start with the offering
@@ -58,7 +61,7 @@ from portal.models import AuditEntry
 from portal.prepared import Insert, Prepared, Returning, Update, statement_cursor
 from projects.caching import pages_changed
 
-from . import references
+from . import plans, references
 from .exceptions import FinanceError
 from .ledger import Account, post_transaction
 from .locks import LOCK_TIMEOUT_CTE, lock_timeout, set_lock_timeout
@@ -1144,6 +1147,7 @@ def pledge_cancel(*, pledge: Pledge, by, to_wallet: bool = False) -> Pledge:
         )
         if was_paid:
             refund_pledge(pledge=pledge, to_wallet=to_wallet, reason="reflection period")
+    plans.plan_stop_with_first_pledge(pledge=pledge, by=by)
     return pledge
 
 

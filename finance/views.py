@@ -264,6 +264,9 @@ def pledge_cancel(request, pk: int):
         messages.success(
             request, _("Your pledge was cancelled. Any money you paid is on its way back to you.")
         )
+        plan = plans.plan_of(pledge)
+        if plan is not None and plan.first_pledge_id == pledge.pk and not plan.is_active:
+            messages.info(request, _("The monthly plan this pledge started is stopped too."))
     return redirect("finance:pledge", pledge.pk)
 
 

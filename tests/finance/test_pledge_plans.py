@@ -240,3 +240,39 @@ def test_two_unpaid_months_in_a_row_end_the_plan():
     plan.refresh_from_db()
     assert plan.status == "ended" and "expired unpaid" in plan.end_reason
     assert plan.pledges().count() == 2
+
+
+def test_cancelling_the_first_pledge_stops_the_plan_and_says_so(client, investor):
+    plan = _plan(investor=investor)
+    page = client.get(f"/en/pledges/{plan.first_pledge_id}/").content.decode()
+    assert "also stops the monthly plan it started" in page
+    response = client.post(f"/en/pledges/{plan.first_pledge_id}/cancel/", follow=True)
+    html = response.content.decode()
+    assert "The monthly plan this pledge started is stopped too." in html
+    assert "also stops the monthly plan" not in html  # the pledge has no cancel form now
+    plan.refresh_from_db()
+    assert (plan.status, plan.end_reason) == ("stopped", "Its first pledge was cancelled.")
+    assert plans_run(NEXT_MONTH)["pledged"] == 0
+    stopped = AuditEntry.objects.get(action="plan.stopped", object_id=str(plan.pk))
+    assert stopped.actor == investor
+
+
+def test_cancelling_a_later_month_leaves_the_plan_running(client, investor):
+    plan = _plan(investor=investor)
+    plans_run(NEXT_MONTH)
+    monthly = plan.pledges().get()
+    html = client.get(f"/en/pledges/{monthly.pk}/").content.decode()
+    assert "also stops the monthly plan" not in html
+    services.pledge_cancel(pledge=monthly, by=investor)
+    plan.refresh_from_db()
+    assert plan.status == "active"
+
+
+def test_a_refused_cancellation_leaves_the_plan_running(investor):
+    plan = _plan(investor=investor)
+    someone_else = UserFactory()
+    with pytest.raises(services.PledgeRefused):
+        services.pledge_cancel(pledge=plan.first_pledge, by=someone_else)
+    assert plans.plan_stop_with_first_pledge(pledge=plan.first_pledge, by=investor) is None
+    plan.refresh_from_db()
+    assert plan.status == "active"
