@@ -120,12 +120,15 @@ def test_sums_in_arabic_stay_left_to_right():
     from cms.content.translations import isolate_sums
 
     example = literacy.COURSES[0]["lessons"][0]["worked_example"]["text"]
-    assert "\u20662.5% × 300 = 7.50 USD\u2069" not in example["ar"]
-    assert "\u2066300 × 2.5% = 7.50 USD\u2069" in example["ar"]
-    assert "\u206612.50 ÷ 300 = 4.17%\u2069" in example["ar"]
+    kept = example["ar"].replace("\xa0", " ")
+    assert "\u20662.5% × 300 = 7.50 USD\u2069" not in kept
+    assert "\u2066300 × 2.5% = 7.50 USD\u2069" in kept
+    assert "\u206612.50 ÷ 300 = 4.17%\u2069" in kept
+    # A sum does not break over two lines: its spaces are no-break spaces.
+    assert "\u2066300\xa0×\xa02.5%\xa0=\xa07.50\xa0USD\u2069" in example["ar"]
     assert "\u2066" not in example["fr"] + example["es"] + example["en"]
     assert isolate_sums("صحيح: 6,000 − 1,200 − (400 × 6) = 2,400 USD.") == (
-        "صحيح: \u20666,000 − 1,200 − (400 × 6) = 2,400 USD\u2069."
+        "صحيح: \u2066" + "6,000 − 1,200 − (400 × 6) = 2,400 USD".replace(" ", "\xa0") + "\u2069."
     )
     assert isolate_sums("الغاية 10.c") == "الغاية \u206610.c\u2069"
     assert isolate_sums("سنة 2017 و 4.2%") == "سنة 2017 و 4.2%"  # no sum, nothing added

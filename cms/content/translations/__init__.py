@@ -74,8 +74,15 @@ _SUM = re.compile(rf"{_FIGURE}(?: ?[×÷=+−/] ?{_FIGURE})+|\b[0-9]+\.[a-z]\b")
 def isolate_sums(text: str) -> str:
     """A right-to-left text with each sum kept left to right (between LRI and
     PDI), as sums with Latin digits are read: without it "12.50 ÷ 300 = 4.17%"
-    showed as "%4.17 = 300 ÷ 12.50", a wrong division read left to right."""
-    return _SUM.sub(lambda found: f"\u2066{found.group(0)}\u2069", text)
+    showed as "%4.17 = 300 ÷ 12.50", a wrong division read left to right. Its
+    spaces do not break: a sum wrapped over two lines read as two sums, the
+    second line's part on the right of the first's."""
+    return _SUM.sub(
+        lambda found: f"\u2066{found.group(0).replace(' ', NO_BREAK_SPACE)}\u2069", text
+    )
+
+
+NO_BREAK_SPACE = "\u00a0"
 
 
 #: (key, language) of every text given in English for want of a current translation.
