@@ -84,6 +84,24 @@ def minor_unit_exponent(currency: str) -> int:
     return get_currency_precision(_currency_code(currency))
 
 
+def too_many_decimals(currency: str) -> str:
+    """What to tell someone who typed more decimals than `currency` has, in the
+    active language: a currency without a minor unit (JPY, XOF) takes whole
+    numbers only, which "at most 0 decimals" said badly."""
+    from django.utils.translation import gettext, ngettext
+
+    places = minor_unit_exponent(currency)
+    if places == 0:
+        return gettext("%(currency)s amounts are whole numbers: enter no decimals.") % {
+            "currency": currency
+        }
+    return ngettext(
+        "Use at most %(places)d decimal for %(currency)s.",
+        "Use at most %(places)d decimals for %(currency)s.",
+        places,
+    ) % {"places": places, "currency": currency}
+
+
 def _to_amount(value: object) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, Decimal | int | str):
         raise TypeError(

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .exceptions import ScheduleError
-from .money import Money, minor_unit_exponent
+from .money import Money, minor_unit_exponent, too_many_decimals
 from .schedules import loan_period_count
 
 AMOUNT = {"max_digits": 18, "decimal_places": 3}
@@ -185,10 +185,7 @@ class Offering(models.Model):
         for name in ("target", "hard_cap", "min_ticket", "max_ticket", "face_value"):
             value = getattr(self, name)
             if value is not None and value != value.quantize(Decimal(1).scaleb(-exponent)):
-                errors[name] = _("Use at most %(places)d decimals for %(currency)s.") % {
-                    "places": exponent,
-                    "currency": self.currency,
-                }
+                errors[name] = too_many_decimals(self.currency)
         if self.hard_cap is not None and self.target and self.hard_cap < self.target:
             errors["hard_cap"] = _("The hard cap cannot be below the target.")
         if self.max_ticket is not None and self.min_ticket and self.max_ticket < self.min_ticket:

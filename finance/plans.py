@@ -266,6 +266,7 @@ def _plan_month(plan_id: int, today: datetime.date) -> str:
                     amount=plan.amount,
                     method=plan.method,
                     idempotency_key=f"{_key_prefix(plan.pk)}{period}",
+                    tell_investor=False,  # told below, as this month's pledge
                 )
             except OfferingBusy:
                 return "skipped"

@@ -61,11 +61,11 @@ from portal.models import AuditEntry
 from portal.prepared import Insert, Prepared, Returning, Update, statement_cursor
 from projects.caching import pages_changed
 
-from . import plans, references
+from . import notices, plans, references
 from .exceptions import FinanceError
 from .ledger import Account, post_transaction
 from .locks import LOCK_TIMEOUT_CTE, lock_timeout, set_lock_timeout
-from .money import Money, allocate, minor_unit_exponent
+from .money import Money, allocate, minor_unit_exponent, too_many_decimals
 from .offerings import (
     Instrument,
     KnowledgeTestPass,
@@ -205,13 +205,20 @@ def _refuse_past_limit(investor, limit: Decimal, amount: Decimal, currency: str)
     """Raise PledgeRefused if `amount` more would take the investor past the
     limit of their verification tier for the last 12 months."""
     in_usd = amount * settings.PUENTE_REFERENCE_RATES_TO_USD[currency]
-    if _twelve_month_total_usd(investor) + in_usd > limit:
+    so_far = _twelve_month_total_usd(investor)
+    if so_far + in_usd > limit:
         raise PledgeRefused(
             _(
-                "This pledge would take you past the investment limit of "
-                "your verification level for the last 12 months. Verify your "
-                "identity to raise it."
+                "This pledge would take you past the investment limit of your "
+                "verification level: %(limit)s over 12 months, of which %(left)s is "
+                "left. Verify your identity to raise it."
             )
+            % {
+                "limit": Money(limit, "USD").localized(),
+                "left": Money(max(limit - so_far, Decimal(0)), "USD")
+                .quantize(ROUND_DOWN)
+                .localized(),
+            }
         )
 
 
@@ -243,7 +250,7 @@ _PLEDGE_MADE_WITH = Prepared(
 _PAYMENT_LOCKED_WITH_PLEDGE = Prepared(
     lambda pk: (
         Payment.objects.select_for_update(of=("pledge", "self"))
-        .select_related("pledge__offering")
+        .select_related("pledge__offering", "pledge__investor")
         .filter(pk=pk)
         .order_by()
     ),
@@ -373,10 +380,7 @@ def _refuse_unless_an_amount_of(currency: str, amount) -> None:
     if not isinstance(amount, Decimal) or not amount.is_finite() or amount <= 0:
         raise PledgeRefused(_("Enter an amount greater than zero."))
     if amount != amount.quantize(quantum(currency)):
-        raise PledgeRefused(
-            _("Use at most %(places)d decimals for %(currency)s.")
-            % {"places": minor_unit_exponent(currency), "currency": currency}
-        )
+        raise PledgeRefused(too_many_decimals(currency))
 
 
 def pledge_check(*, offering: Offering, investor, amount: Decimal) -> None:
@@ -392,11 +396,19 @@ def pledge_check(*, offering: Offering, investor, amount: Decimal) -> None:
 
 
 def pledge_create(
-    *, offering: Offering, investor, amount: Decimal, method: str, idempotency_key: str
+    *,
+    offering: Offering,
+    investor,
+    amount: Decimal,
+    method: str,
+    idempotency_key: str,
+    tell_investor: bool = True,
 ) -> Pledge:
     """Create a pledge and reserve its capacity, or return the pledge this
     key already made. Raises PledgeRefused (with a message for the user) or
-    OfferingBusy (answer 503 with Retry-After)."""
+    OfferingBusy (answer 503 with Retry-After). A pledge to pay by transfer
+    tells the investor how (`notices.pledge_made`), unless `tell_investor` is
+    off for a caller that tells them itself."""
     limit = settings.PUENTE_INVESTMENT_LIMITS_USD.get(investor.verification_tier)
     if limit is not None:
         # Looked up before the limit is checked: a replay near the limit gets its pledge
@@ -448,6 +460,11 @@ def pledge_create(
             if method in (Pledge.Method.BANK_TRANSFER, Pledge.Method.REMITTANCE):
                 pledge.bank_reference = bank_reference_for(pledge)
                 _UPDATE_PLEDGE_REFERENCE(pledge)
+                if tell_investor:
+                    # Before the offering's lock, which other pledges queue for; a
+                    # refusal below rolls the notice back with the pledge.
+                    pledge.offering = offering
+                    notices.pledge_made(pledge)
             if limit is not None:
                 # Checked again under the investor's lock, this pledge counted:
                 # two pledges at once cannot both fit in what is left.
@@ -492,7 +509,9 @@ def _release(
     status is re-read under the pledge's lock, so a pledge paid meanwhile is
     not expired (`only_from=(PENDING,)`)."""
     offering = _lock_offering(pledge.offering_id)
-    pledge = Pledge.objects.select_for_update().get(pk=pledge.pk)
+    pledge = (
+        Pledge.objects.select_for_update(of=("self",)).select_related("investor").get(pk=pledge.pk)
+    )
     if pledge.status not in only_from:
         return pledge
     before = pledge.status
@@ -509,6 +528,8 @@ def _release(
         to_state=status,
         reason=reason,
     )
+    pledge.offering = offering
+    notices.pledge_ended(pledge, reason)
     return pledge
 
 
@@ -730,6 +751,7 @@ def pledge_mark_paid(*, payment: Payment) -> Pledge:
         AuditEntry.record(
             actor=None, action="pledge.paid", obj=pledge, from_state="pending", to_state="paid"
         )
+        notices.pledge_paid(pledge)
         matched = Decimal("0")
         if offering.instrument == Instrument.DONATION_MATCHING:
             batch = _matching_batch.get()
@@ -982,10 +1004,7 @@ def matching_pool_create(
         if value <= 0:
             errors[name].append(_("Enter an amount greater than zero."))
         elif value != value.quantize(q):
-            errors[name].append(
-                _("Use at most %(places)d decimals for %(currency)s.")
-                % {"places": minor_unit_exponent(offering.currency), "currency": offering.currency}
-            )
+            errors[name].append(too_many_decimals(offering.currency))
     if (
         cap_per_contributor is not None
         and cap_per_contributor > 0

@@ -17,7 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import capfirst
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.prepared import Prepared
 from projects.models import Project
@@ -247,11 +247,27 @@ def pledge_refresh(request, pk: int):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def pledge_cancel(request, pk: int):
+    """GET asks to confirm, saying what cancelling does (and, for a paid
+    pledge, where the refund goes); POST cancels."""
     pledge = _own_pledge(request, pk)
+    if request.method == "GET":
+        if pledge.status not in Pledge.ACTIVE:
+            return redirect("finance:pledge", pledge.pk)
+        plan = plans.plan_of(pledge)
+        return render(
+            request,
+            "finance/pledge_cancel.html",
+            {
+                "pledge": pledge,
+                "stops_plan": plan is not None
+                and plan.is_active
+                and plan.first_pledge_id == pledge.pk,
+            },
+        )
     try:
-        services.pledge_cancel(
+        pledge = services.pledge_cancel(
             pledge=pledge, by=request.user, to_wallet=request.POST.get("refund_to") == "wallet"
         )
     except services.OfferingBusy:
@@ -261,9 +277,12 @@ def pledge_cancel(request, pk: int):
     except (services.PledgeRefused, PaymentError) as error:
         messages.error(request, getattr(error, "user_message", "") or str(error))
     else:
-        messages.success(
-            request, _("Your pledge was cancelled. Any money you paid is on its way back to you.")
-        )
+        if pledge.status == Pledge.Status.REFUNDED:
+            messages.success(
+                request, _("Your pledge is cancelled. What you paid is on its way back to you.")
+            )
+        else:
+            messages.success(request, _("Your pledge is cancelled. Nothing was charged."))
         plan = plans.plan_of(pledge)
         if plan is not None and plan.first_pledge_id == pledge.pk and not plan.is_active:
             messages.info(request, _("The monthly plan this pledge started is stopped too."))

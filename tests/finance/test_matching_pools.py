@@ -299,5 +299,5 @@ def test_staff_set_up_a_pool_in_the_admin_through_the_same_service(client):
         },
     )
     assert response.status_code == 200
-    assert "Use at most 0 decimals for JPY." in response.content.decode()
+    assert "JPY amounts are whole numbers: enter no decimals." in response.content.decode()
     assert MatchingPool.objects.count() == 1

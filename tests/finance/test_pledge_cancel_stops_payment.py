@@ -52,7 +52,7 @@ def test_cancelling_a_pending_card_pledge_cancels_its_intent_first(
 
     page = cancel_through_the_page(client, card_pledge)
 
-    assert "Your pledge was cancelled." in page
+    assert "Your pledge is cancelled. Nothing was charged." in page
     assert cancel_calls == [(payment.provider_reference, f"payment-{payment.pk}-cancel")]
     assert intent_status(payment.provider_reference) == "canceled"
     payment.refresh_from_db()
@@ -110,7 +110,7 @@ def test_when_stripe_does_not_answer_nothing_changes_and_trying_again_works(
     cancel_calls.failing.clear()
     page = cancel_through_the_page(client, card_pledge)
 
-    assert "Your pledge was cancelled." in page
+    assert "Your pledge is cancelled. Nothing was charged." in page
     assert status_of(card_pledge) == Pledge.Status.CANCELLED
     assert intent_status(payment.provider_reference) == "canceled"
 

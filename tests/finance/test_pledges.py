@@ -101,8 +101,9 @@ def test_pledging_and_paying_cost_a_fixed_number_of_queries():
     with CaptureQueriesContext(connection) as queries:
         # In a savepoint: the pledge and payment locked in one statement, the accounts,
         # the transaction and its legs (one statement on PostgreSQL), the pledge, the audit
-        # entry, the matching pools, the project's figures. The money comes from outside,
-        # an account that may go negative: no lock, no balance check, no look-up of the key.
+        # entry, the matching pools, the project's figures (the investor's notice is
+        # written once this commits). The money comes from outside, an account that may
+        # go negative: no lock, no balance check, no look-up of the key.
         services.pledge_mark_paid(payment=payment)
     assert len(queries) == (9 if ON_POSTGRES else 10), [q["sql"] for q in queries]
     made.refresh_from_db()
@@ -132,7 +133,7 @@ def test_refusals_show_amounts_the_way_the_investors_language_writes_them():
 def test_zero_decimal_currency_accepts_whole_units_only():
     offering = make_offering(currency="JPY", target=Decimal("500000"), min_ticket=Decimal("1000"))
     assert pledge(offering, amount="5000").amount == Decimal("5000")
-    with pytest.raises(services.PledgeRefused, match="at most 0 decimals"):
+    with pytest.raises(services.PledgeRefused, match="JPY amounts are whole numbers"):
         pledge(offering, amount="5000.5")
 
 
@@ -157,8 +158,10 @@ def test_investment_limit_depends_on_verification_tier():
     offering = make_offering(target=Decimal("50000"))
     investor = UserFactory()  # unverified: 1,000 USD a year
     pledge(offering, investor, amount="900")
-    with pytest.raises(services.PledgeRefused, match="investment limit"):
+    with pytest.raises(services.PledgeRefused, match="investment limit") as refused:
         pledge(offering, investor, amount="200")
+    # The refusal says the limit and what is left of it.
+    assert "$1,000.00 over 12 months, of which $100.00 is left" in str(refused.value)
     investor.verification_tier = "identity_verified"
     investor.save()
     assert pledge(offering, investor, amount="200").amount == Decimal("200")

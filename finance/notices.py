@@ -1,0 +1,95 @@
+"""What an investor is told about their pledges, in the portal and by email,
+in their own language: how to pay a pledge made for a bank transfer or a
+remittance, that it was paid, and how it ended (expired, cancelled, refunded).
+
+Each notice is written once the workflow's transaction commits: a rolled-back
+workflow tells nobody, and the notice's writes (the investor's row counts
+their unread notices) wait for no lock the workflow holds, nor take one out
+of the lock order of `finance.services`."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from portal.notifications import notify
+
+from .money import Money
+from .offerings import Pledge
+
+#: How each end of a pledge is told, by (status, reason given to `_release`).
+ENDINGS = {
+    (Pledge.Status.EXPIRED, ""): _(
+        "Your pledge of %(amount)s to %(offering)s expired unpaid; its place in the "
+        "offering was given back."
+    ),
+    (Pledge.Status.EXPIRED, "offering closed"): _(
+        "Your pledge of %(amount)s to %(offering)s expired unpaid when the offering closed."
+    ),
+    (Pledge.Status.CANCELLED, "investor cancelled"): _(
+        "Your pledge of %(amount)s to %(offering)s is cancelled. Nothing was charged."
+    ),
+    (Pledge.Status.REFUNDED, "investor cancelled"): _(
+        "Your pledge of %(amount)s to %(offering)s is cancelled. What you paid, "
+        "%(paid)s, is on its way back to you."
+    ),
+    (Pledge.Status.REFUNDED, "target missed"): _(
+        "%(offering)s did not reach its target, so nothing is raised: what you paid "
+        "for your pledge of %(amount)s, %(paid)s, is on its way back to you."
+    ),
+}
+
+
+def _tell(pledge: Pledge, *, verb: str, message, **params) -> None:
+    investor = pledge.investor
+    with translation.override(investor.preferred_language or "en"):
+        params = {
+            "amount": Money(pledge.amount, pledge.currency).localized(),
+            "paid": pledge.total_due.localized(),
+            "offering": pledge.offering.title,
+            **{name: str(value) for name, value in params.items()},
+        }
+        url = reverse("finance:pledge", args=[pledge.pk])
+    transaction.on_commit(
+        lambda: notify([investor], verb=verb, message=message, params=params, url=url)
+    )
+
+
+def pledge_made(pledge: Pledge) -> None:
+    """A pledge to be paid by bank transfer or through a remittance partner:
+    how to pay it, and by when. A card pledge is paid on the page at once."""
+    if pledge.method not in (Pledge.Method.BANK_TRANSFER, Pledge.Method.REMITTANCE):
+        return
+    bank = settings.PUENTE_BANK_ACCOUNT
+    with translation.override(pledge.investor.preferred_language or "en"):
+        until = formats.date_format(timezone.localtime(pledge.expires_at), "DATETIME_FORMAT")
+    _tell(
+        pledge,
+        verb="pledge.made",
+        message=_(
+            "Your pledge to %(offering)s is reserved until %(until)s: send %(paid)s to "
+            "%(holder)s, IBAN %(iban)s, with the reference %(reference)s."
+        ),
+        until=until,
+        holder=bank["holder"],
+        iban=bank["iban"],
+        reference=pledge.bank_reference,
+    )
+
+
+def pledge_paid(pledge: Pledge) -> None:
+    _tell(
+        pledge,
+        verb="pledge.paid",
+        message=_("Your payment of %(paid)s for your pledge to %(offering)s has arrived."),
+    )
+
+
+def pledge_ended(pledge: Pledge, reason: str) -> None:
+    """A pledge that has just ended, if its ending is one the investor is told."""
+    message = ENDINGS.get((pledge.status, reason))
+    if message is not None:
+        _tell(pledge, verb=f"pledge.{pledge.status}", message=message)
