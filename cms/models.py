@@ -341,8 +341,11 @@ class OfferingPick(models.TextChoices):
 
 def _offerings_with_funding():
     """Offerings open for pledges now, each annotated with ``raised`` (paid
-    pledges plus matching committed to them, as the catalogue counts it) and
-    ``funded_ratio`` (raised / target), computed in the same query."""
+    pledges plus matching committed to them, as the catalogue counts it),
+    ``reachable`` (its target, which pledges fill, plus what its sponsors
+    committed to match) and ``funded_ratio`` (raised / reachable), computed in
+    the same query. Raised over the target alone passed 100% while pledges
+    were still wanted, and disagreed with the project page."""
     from django.db.models import (
         DecimalField,
         ExpressionWrapper,
@@ -354,7 +357,7 @@ def _offerings_with_funding():
     from django.db.models.functions import Cast, Coalesce, NullIf
     from django.utils import timezone
 
-    from finance.offerings import MatchAllocation, Offering, Pledge
+    from finance.offerings import MatchAllocation, MatchingPool, Offering, Pledge
 
     amount = DecimalField(max_digits=20, decimal_places=4)
     paid = (
@@ -371,6 +374,13 @@ def _offerings_with_funding():
         .annotate(total=Sum("amount"))
         .values("total")
     )
+    caps = (
+        MatchingPool.objects.filter(offering=OuterRef("pk"))
+        .order_by()
+        .values("offering")
+        .annotate(total=Sum("cap_per_offering"))
+        .values("total")
+    )
     now = timezone.now()
     return (
         Offering.objects.filter(status=Offering.Status.OPEN, opens_at__lte=now, closes_at__gt=now)
@@ -381,14 +391,16 @@ def _offerings_with_funding():
             )
             + Coalesce(
                 Subquery(matched, output_field=amount), Value(Decimal(0)), output_field=amount
-            )
+            ),
+            reachable=F("target")
+            + Coalesce(Subquery(caps, output_field=amount), Value(Decimal(0)), output_field=amount),
         )
         .annotate(
             # Only for ordering, so in floating point: SQLite divides two decimals
             # that hold whole numbers as integers (900 / 1000 = 0). NULL for a zero
             # target rather than a division error.
             funded_ratio=ExpressionWrapper(
-                Cast("raised", FloatField()) / NullIf(Cast("target", FloatField()), Value(0.0)),
+                Cast("raised", FloatField()) / NullIf(Cast("reachable", FloatField()), Value(0.0)),
                 output_field=FloatField(),
             )
         )
@@ -409,7 +421,8 @@ def featured_offerings(home: HomePage, limit: int = 3) -> list:
     """The open offerings editors chose for the home page, in their order; if
     none (or none still open), picked from the live catalogue by the home
     page's rule: closing soonest, most funded, or both in turn. Each carries
-    ``funded_percent`` (whole percent of its target raised so far). At most
+    ``funded_percent`` (whole percent of what it can raise, pledges and
+    matching, raised so far). At most
     three queries, whatever the number of offerings."""
     chosen_ids = [item.offering_id for item in home.featured_offerings.all()]
     offerings: list = []
@@ -431,7 +444,7 @@ def featured_offerings(home: HomePage, limit: int = 3) -> list:
         offerings = _interleave(closing, most_funded)[:limit]
     for offering in offerings:
         offering.funded_percent = (
-            int(offering.raised * 100 / offering.target) if offering.target else 0
+            int(offering.raised * 100 / offering.reachable) if offering.reachable else 0
         )
     return offerings
 

@@ -1,6 +1,10 @@
 """Finance's sections of the dashboards and of the project page."""
 
-from django.db.models import F
+from decimal import Decimal
+
+from django.db.models import F, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal import jinja
@@ -56,6 +60,19 @@ _PROJECT_OFFERINGS = PreparedLists(
     offerings=lambda project_id: (
         Offering.objects.filter(project_id=project_id)
         .exclude(status=Offering.Status.DRAFT)
+        .annotate(
+            pending=Coalesce(
+                Subquery(
+                    Pledge.objects.filter(offering=OuterRef("pk"), status=Pledge.Status.PENDING)
+                    .values("offering")
+                    .annotate(total=Sum("amount"))
+                    .values("total"),
+                    output_field=Offering._meta.get_field("reserved"),
+                ),
+                Value(Decimal("0")),
+                output_field=Offering._meta.get_field("reserved"),
+            )
+        )
         .order_by("closes_at", "pk")
     ),
     pools=lambda project_id: (
@@ -75,10 +92,29 @@ def project_offerings(request, project) -> str:
     pools_of: dict[int, list[MatchingPool]] = {offering.pk: [] for offering in offerings}
     for pool in found["pools"]:
         pools_of[pool.offering_id].append(pool)
+    now = timezone.now()
     for offering in offerings:
         offering.pools = pools_of[offering.pk]
+        for pool in offering.pools:
+            pool.cap_text = Money(pool.cap_per_offering, offering.currency).localized()
+            pool.given_text = Money(pool.committed, offering.currency).localized()
         offering.target_text = Money(offering.target, offering.currency).localized()
         offering.remaining_text = Money(offering.remaining, offering.currency).localized()
+        # `reserved` holds paid pledges and those awaiting payment; the
+        # project's "raised" counts the paid ones and their matches.
+        offering.paid_text = Money(
+            offering.reserved - offering.pending, offering.currency
+        ).localized()
+        offering.pending_text = (
+            Money(offering.pending, offering.currency).localized() if offering.pending else ""
+        )
+        offering.closed = offering.closes_at <= now
+        # Keep what you raise: it succeeds below its target too.
+        offering.below_target = (
+            offering.status == Offering.Status.SUCCEEDED
+            and offering.reserved - offering.pending < offering.target
+        )
+        offering.closes_on = timezone.localtime(offering.closes_at)
         if offering.annual_rate is not None:
             offering.rate_text = percent_text(offering.annual_rate)
     return jinja.render(

@@ -199,7 +199,8 @@ PROJECTS = [
         "guava orchards; every diaspora dollar is matched by the municipality and the state.",
         story="Orchard families spend up to a third of their income on diesel for irrigation. "
         "Solar pumps cost nothing to run once installed.\n\nThis is a 3x1 project: for each "
-        "dollar from the diaspora, the municipality and the state of Zacatecas each add one.",
+        "dollar from the diaspora, the municipality and the state of Zacatecas each add one, "
+        "paid in through the municipality, until the 45,000 dollars are reached.",
         sector="renewable_energy",
         sdgs=[7, 13, 2],
         instrument="donation_matching",
@@ -691,10 +692,10 @@ def _create(spec: DemoProject, *, reviewer) -> Project | None:
         risk_reason=spec.risk_reason,
         endorsement=spec.endorsement,
         endorsement_note=spec.endorsement_note,
-        funded_percent=spec.funded_percent,
-        amount_raised=(funding * spec.funded_percent / 100).quantize(Decimal("0.01"))
-        if funding
-        else Decimal("0"),
+        # Raised by the paid pledges finance.demo makes (spec.funded_percent of
+        # the amount sought), and counted from them.
+        funded_percent=0,
+        amount_raised=Decimal("0"),
         closes_at=now + datetime.timedelta(days=spec.closes_in_days)
         if spec.closes_in_days is not None
         else None,

@@ -9,6 +9,7 @@ project with 40 photos costs what a page of 2 does.
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -17,6 +18,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum, Windo
 from django.http import Http404, QueryDict
 from django.template.defaultfilters import floatformat
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext
 from wagtail.images import get_image_model
 from wagtail.images.models import Filter, SourceImageIOError
@@ -344,6 +346,9 @@ class ProjectPage:
     endorsement_label: str = ""
     is_followed: bool = False
     territory_followed: bool = False
+    # The end of the project's funding window, in local time, and whether it has passed.
+    closes_on: datetime.datetime | None = None
+    window_ended: bool = False
     extra: dict = field(default_factory=dict)
 
 
@@ -465,6 +470,8 @@ def project_for_page(slug: str, *, user) -> ProjectPage:
         endorsement_label=_label(Project.Endorsement.choices, project.endorsement),
         is_followed=getattr(project, "is_followed", False),
         territory_followed=getattr(project, "territory_followed", False),
+        closes_on=timezone.localtime(project.closes_at) if project.closes_at else None,
+        window_ended=project.closes_at is not None and project.closes_at <= timezone.now(),
     )
 
 

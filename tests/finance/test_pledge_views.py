@@ -191,8 +191,9 @@ def test_project_page_shows_open_offerings_and_exhausted_matching(
     with django_assert_max_num_queries(15):
         html = client.get(f"/en/projects/{project.slug}/").content.decode()
     assert f"/en/offerings/{offering.pk}/pledge/" in html
-    assert "Matching funds exhausted" in html and "Estado" in html
-    assert "Municipio adds 1 for each 1 you give." in html
+    assert "Matching funds exhausted" in html
+    assert "Estado has given the $100.00 it committed." in html
+    assert "Municipio adds 1 for each 1 you give, up to $500.00 in all; $0.00 so far." in html
 
 
 @pytest.mark.parametrize(
