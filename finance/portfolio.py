@@ -14,8 +14,8 @@ Conventions stated here because the page shows them:
   distribution received, and, for a holding still running, its value today (outstanding
   principal plus accrued interest) as if received today. A defaulted holding is valued at
   zero. Solved by :func:`finance.xirr.xirr`, which answers "undefined" or "several roots"
-  rather than a wrong number. Overall XIRR is per currency: flows in different currencies
-  are never added.
+  rather than a wrong number; the page then shows a dash and why (:func:`xirr_note`).
+  Overall XIRR is per currency: flows in different currencies are never added.
 * Revenue share status: late when a report is overdue (only if the terms set a reporting
   frequency) or a share reported is not paid within
   :data:`finance.returns_services.REVENUE_SHARE_PAYMENT_DAYS`; repaid once the cap is
@@ -39,6 +39,7 @@ from fractions import Fraction
 from django.conf import settings
 from django.db.models import Q, Sum
 from django.utils import timezone
+from django.utils.formats import date_format, number_format
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -105,16 +106,44 @@ class Holding:
     def xirr_display(self) -> str:
         return xirr_display(self.xirr)
 
+    @property
+    def xirr_note(self) -> str:
+        return xirr_note(self.xirr, self.flows)
+
+
+XIRR_NOTES = {
+    "history": gettext_lazy("not enough history yet"),
+    "nothing_back": gettext_lazy("nothing received yet"),
+    "no_single_rate": gettext_lazy("no single rate fits"),
+}
+
 
 def xirr_display(result: XirrResult | None) -> str:
-    """A rate as a percentage with two decimals, or the reason there is none."""
-    if result is None:
-        return "—"
-    if result.status == XirrStatus.OK:
+    """A rate as a percentage with two decimals, or a dash when there is none: the words
+    "undefined" or "several roots" read as an error to an investor; :func:`xirr_note` says
+    why instead."""
+    if result is not None and result.status == XirrStatus.OK:
         return f"{(result.rate * 100).quantize(Decimal('0.01'))}%"
+    return "—"
+
+
+def xirr_note(result: XirrResult | None, flows: Iterable[tuple[datetime.date, Decimal]]) -> str:
+    """Why there is no rate, in words an investor understands; empty when there is one or
+    when none is expected (a donation). A rate needs money moving on two different days,
+    so a holding paid in today has no history yet."""
+    if result is None or result.status == XirrStatus.OK:
+        return ""
     if result.status == XirrStatus.SEVERAL_ROOTS:
-        return _("several roots")
-    return _("undefined")
+        return str(XIRR_NOTES["no_single_rate"])
+    net: dict[datetime.date, Decimal] = defaultdict(Decimal)
+    for when, amount in flows:
+        net[when] += amount
+    moving = [amount for amount in net.values() if amount]
+    if len(moving) < 2:
+        return str(XIRR_NOTES["history"])
+    if all(amount < 0 for amount in moving):
+        return str(XIRR_NOTES["nothing_back"])
+    return str(XIRR_NOTES["no_single_rate"])
 
 
 @dataclass
@@ -124,10 +153,22 @@ class Portfolio:
     totals: dict[str, dict[str, Money]]
     impact: list[dict]
     today: datetime.date
+    overall_flows: dict[str, list[tuple[datetime.date, Decimal]]] = field(default_factory=dict)
 
     @property
     def overall_xirr_display(self) -> dict[str, str]:
         return {currency: xirr_display(r) for currency, r in self.overall_xirr.items()}
+
+    @property
+    def overall_xirr_rows(self) -> dict[str, tuple[str, str]]:
+        """Per currency, the overall rate shown and, when there is none, why."""
+        return {
+            currency: (
+                xirr_display(result),
+                xirr_note(result, self.overall_flows.get(currency, [])),
+            )
+            for currency, result in self.overall_xirr.items()
+        }
 
 
 def _share(amount: Decimal, weight: Fraction, currency: str) -> Money:
@@ -345,6 +386,7 @@ def portfolio_for(investor, *, today: datetime.date | None = None) -> Portfolio:
         )
 
     overall: dict[str, XirrResult] = {}
+    overall_flows: dict[str, list[tuple[datetime.date, Decimal]]] = {}
     totals: dict[str, dict[str, Money]] = {}
     for holding in holdings:
         currency = holding.currency
@@ -365,12 +407,14 @@ def portfolio_for(investor, *, today: datetime.date | None = None) -> Portfolio:
             for flow in h.flows
         ]
         overall[currency] = xirr(flows)
+        overall_flows[currency] = flows
     return Portfolio(
         holdings=holdings,
         overall_xirr=overall,
         totals=totals,
         impact=impact_for([h.offering for h in holdings]),
         today=today,
+        overall_flows=overall_flows,
     )
 
 
@@ -515,14 +559,15 @@ def _drawn(text: str) -> str:
 
 
 def _fmt(value: Decimal) -> str:
-    return f"{value.quantize(Decimal('1')):,}"
+    return number_format(value.quantize(Decimal("1")), decimal_pos=0, force_grouping=True)
 
 
 def svg_bar_chart(
     title: str, bars: list[tuple[str, Decimal]], *, width=480, height=200, note=""
 ) -> str:
-    """Vertical bars with a label under each; negative values are drawn as zero."""
-    left, bottom, top = 50, 30, 20
+    """Vertical bars with a label under each, on two lines where the label has a newline;
+    negative values are drawn as zero."""
+    left, bottom, top = 50, 34, 20
     plot_w, plot_h = width - left - 10, height - bottom - top
     peak = max((v for _label, v in bars), default=Decimal(0)) or Decimal(1)
     body = [
@@ -539,32 +584,39 @@ def svg_bar_chart(
         x = left + index * step + step * 0.15
         body.append(
             f'<rect x="{x:.1f}" y="{top + plot_h - h:.1f}" width="{step * 0.7:.1f}" '
-            f'height="{h:.1f}" fill="#2f7d6d"><title>{escape(label)}: {escape(_fmt(value))}'
-            "</title></rect>"
+            f'height="{h:.1f}" fill="#2f7d6d"><title>{escape(label.replace(chr(10), " "))}: '
+            f"{escape(_fmt(value))}</title></rect>"
         )
-        body.append(
-            f'<text x="{x + step * 0.35:.1f}" y="{height - 12}" text-anchor="middle" '
-            f'font-size="9">{_drawn(label)}</text>'
-        )
+        for line, text in enumerate(label.split("\n")):
+            body.append(
+                f'<text x="{x + step * 0.35:.1f}" y="{top + plot_h + 12 + line * 11}" '
+                f'text-anchor="middle" font-size="9">{_drawn(text)}</text>'
+            )
     return _svg(width, height, title, body)
 
 
 def svg_hbar_chart(title: str, rows: list[tuple[str, Decimal]], *, width=480) -> str:
-    """Horizontal bars with the share of the total written at the end of each."""
-    row_h, left = 22, 140
-    height = row_h * max(len(rows), 1) + 20
+    """Horizontal bars, each under its label, with the share of the total written at its
+    end. The label has a line of its own, the whole width: a sector's name ("Agriculture
+    and agro-processing", longer still in Spanish) does not fit in a margin beside a bar."""
+    row_h, pad = 34, 4
+    height = row_h * max(len(rows), 1) + pad
     total = sum((v for _label, v in rows), Decimal(0)) or Decimal(1)
     body = []
     for index, (label, value) in enumerate(rows):
-        y = 10 + index * row_h
-        w = value / total * (width - left - 60)
+        y = pad + index * row_h
+        w = value / total * (width - 2 * pad - 56)
         percent = (value * 100 / total).quantize(Decimal("0.1"))
         body.append(
-            f'<text x="{left - 6}" y="{y + 14}" text-anchor="end">{_drawn(label)}</text>'
-            f'<rect x="{left}" y="{y + 3}" width="{w:.1f}" height="{row_h - 6}" '
-            f'fill="#c7673a"/><text x="{left + w + 4:.1f}" y="{y + 14}">{percent}%</text>'
+            f'<text x="{pad}" y="{y + 11}">{_drawn(label)}</text>'
+            f'<rect x="{pad}" y="{y + 16}" width="{w:.1f}" height="12" fill="#c7673a"/>'
+            f'<text x="{pad + w + 4:.1f}" y="{y + 26}">{escape(number_format(percent))}%</text>'
         )
     return _svg(width, height, title, body)
+
+
+def _short_date(day: datetime.date) -> str:
+    return date_format(day, "SHORT_DATE_FORMAT")
 
 
 def svg_line_chart(
@@ -575,7 +627,10 @@ def svg_line_chart(
     height=220,
     note="",
 ) -> str:
-    """Lines over time: each series is (name, colour, [(date, value)]), with a legend."""
+    """Lines over time: each series is (name, colour, [(date, value)]), with a legend. Dates
+    are written as the page writes them in its tables (SHORT_DATE_FORMAT: the Arabic one
+    carries right-to-left marks, so it reads in order in the left-to-right drawing); a series
+    of one point is a dot."""
     left, right, top, bottom = 55, 10, 30, 30
     points = [p for _n, _c, values in series for p in values]
     if not points:
@@ -598,15 +653,23 @@ def svg_line_chart(
         f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" '
         'stroke="#888"/>',
         f'<text x="{left - 4}" y="{top + 4}" text-anchor="end">{escape(_fmt(peak))}</text>',
-        f'<text x="{left}" y="{height - 10}">{first.isoformat()}</text>',
-        f'<text x="{left + plot_w}" y="{height - 10}" text-anchor="end">{last.isoformat()}</text>',
+        f'<text x="{left}" y="{height - 10}">{_drawn(_short_date(first))}</text>',
     ]
+    if last != first:
+        body.append(
+            f'<text x="{left + plot_w}" y="{height - 10}" text-anchor="end">'
+            f"{_drawn(_short_date(last))}</text>"
+        )
     if note:
         body.append(f'<text x="{left}" y="12" fill="#555">{_drawn(note)}</text>')
     for index, (name, colour, values) in enumerate(series):
         coords = " ".join("{:.1f},{:.1f}".format(*xy(d, v)) for d, v in values)
+        body.append(f'<polyline points="{coords}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        if len(values) == 1:
+            body.append(
+                '<circle cx="{:.1f}" cy="{:.1f}" r="4" fill="{}"/>'.format(*xy(*values[0]), colour)
+            )
         body.append(
-            f'<polyline points="{coords}" fill="none" stroke="{colour}" stroke-width="2"/>'
             f'<rect x="{left + 10 + index * 135}" y="{top - 12}" width="10" height="10" '
             f'fill="{colour}"/><text x="{left + 24 + index * 135}" y="{top - 3}">'
             f"{_drawn(name)}</text>"
@@ -626,8 +689,17 @@ def _months(first: datetime.date, last: datetime.date) -> list[datetime.date]:
     return months
 
 
+def _month_label(month: datetime.date, *, with_year: bool) -> str:
+    """A month under a bar: its short name, and the year on a second line for the first bar
+    and each January ("11/26" read as the 26th of November)."""
+    name = date_format(month, "M")
+    return f"{name}\n{month.year}" if with_year else name
+
+
 def portfolio_charts(portfolio: Portfolio) -> dict[str, str]:
-    """The four charts of the portfolio page as SVG strings."""
+    """The four charts of the portfolio page as SVG strings. A time chart with nothing to
+    draw over time is an empty string, and the page says why instead: "value" while all
+    money moved on a single day (today), "income" while nothing was received."""
     note = _("Approximate, converted to USD at reference rates")
     today = portfolio.today
     income_by_month: dict[datetime.date, Decimal] = defaultdict(Decimal)
@@ -678,9 +750,12 @@ def portfolio_charts(portfolio: Portfolio) -> dict[str, str]:
     events = sorted(capital_events + income_events)
     first = events[0][0] if events else today
     months = _months(first, today)
+    # A point on the day of the first payment, at the start of each month after it, and
+    # today: money paid in this month draws a line from the day it was paid.
+    month_starts = [(m + datetime.timedelta(days=32)).replace(day=1) for m in months]
+    dates = sorted({first, today, *(d for d in month_starts if first < d < today)})
     invested_line, received_line, value_line = [], [], []
-    for month_start in months:
-        end = min((month_start + datetime.timedelta(days=32)).replace(day=1), today)
+    for end in dates:
         invested_line.append((end, sum((v for d, v in capital_events if d <= end), Decimal(0))))
         received_line.append((end, sum((v for d, v in income_events if d <= end), Decimal(0))))
         if end == today:
@@ -689,8 +764,9 @@ def portfolio_charts(portfolio: Portfolio) -> dict[str, str]:
             held = sum((v for d, v in value_events if d <= end), Decimal(0))
             value_line.append((end, max(held, Decimal(0))))
     last_year = months[-12:]
-    return {
-        "value": svg_line_chart(
+    value_chart = ""
+    if len(dates) > 1:
+        value_chart = svg_line_chart(
             _("Value, invested and received over time"),
             [
                 (_("Value"), "#c7673a", value_line),
@@ -698,12 +774,23 @@ def portfolio_charts(portfolio: Portfolio) -> dict[str, str]:
                 (_("Received back"), "#2f7d6d", received_line),
             ],
             note=note,
-        ),
-        "income": svg_bar_chart(
+        )
+    income_chart = ""
+    if income_events:
+        income_chart = svg_bar_chart(
             _("Money received by month"),
-            [(m.strftime("%m/%y"), income_by_month.get(m, Decimal(0))) for m in last_year],
+            [
+                (
+                    _month_label(m, with_year=index == 0 or m.month == 1),
+                    income_by_month.get(m, Decimal(0)),
+                )
+                for index, m in enumerate(last_year)
+            ],
             note=note,
-        ),
+        )
+    return {
+        "value": value_chart,
+        "income": income_chart,
         "country": svg_hbar_chart(
             _("Allocation by country"), sorted(by_country.items(), key=lambda kv: -kv[1])
         ),

@@ -27,15 +27,17 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, models, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import CharField, Exists, F, Max, OuterRef, Q, Sum, Value
+from django.db.models.functions import Cast, Concat
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from .exceptions import FinanceError
-from .ledger import Account, Leg
+from .ledger import Account, Leg, Transaction
 from .money import Money
+from .offerings import Payment, Pledge, Refund
 
 #: Crockford's base32: no I, L, O or U, so a code read aloud or typed from paper survives.
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -361,6 +363,14 @@ class IncomeSummary:
     lines: list[Movement] = field(default_factory=list)
 
 
+def _movement_kind(txn: Transaction) -> str:
+    # A pledge paid from the wallet is refunded by reversing its payment: to the investor
+    # that is a refund, not a correction.
+    if txn.kind == "reversal" and txn.reverses and txn.reverses.kind == "pledge.wallet_payment":
+        return "refund"
+    return txn.kind
+
+
 def wallet_movements(
     investor, *, opens_at: datetime.datetime, closes_at: datetime.datetime, opening: dict
 ) -> list[Movement]:
@@ -373,7 +383,7 @@ def wallet_movements(
     legs = list(
         _wallet_legs(investor)
         .filter(transaction__created_at__gte=opens_at, transaction__created_at__lt=closes_at)
-        .select_related("transaction")
+        .select_related("transaction__reverses")
         .order_by("transaction__created_at", "transaction_id", "pk")
     )
     # A distribution's transaction is keyed "<distribution source key>:investor:<pk>".
@@ -400,7 +410,7 @@ def wallet_movements(
         movement = Movement(
             when=leg.transaction.created_at,
             reference=leg.transaction_id,
-            kind=leg.transaction.kind,
+            kind=_movement_kind(leg.transaction),
             amount=money,
             balance=balances[leg.currency],
         )
@@ -426,6 +436,148 @@ def income_summary(movements: list[Movement]) -> list[IncomeSummary]:
         summary.income += movement.income
         summary.principal += movement.principal
         summary.lines.append(movement)
+    return [by_currency[c] for c in sorted(by_currency)]
+
+
+# --- Pledges paid and refunded ----------------------------------------------------------------
+
+#: How a pledge's payment reads on a statement, by the pledge's payment method.
+PLEDGE_PAYMENT_LABELS = {
+    "card": _("Pledge paid by card"),
+    "bank_transfer": _("Pledge paid by bank transfer"),
+    "remittance": _("Pledge paid through a remittance partner"),
+    "wallet": _("Pledge paid from your wallet"),
+}
+REFUND_TO_PAYMENT = _("Refund to the original payment")
+REFUND_TO_WALLET = _("Refund to your wallet")
+
+
+@dataclass
+class PledgeMoney:
+    """A payment for one of the investor's pledges, or a refund of one, in the period.
+    ``paid`` and ``refunded`` are positive; one of them is zero."""
+
+    when: datetime.datetime
+    reference: int
+    offering_title: str
+    label: str
+    paid: Money
+    refunded: Money
+
+
+@dataclass
+class PledgeMoneySummary:
+    currency: str
+    paid: Money
+    refunded: Money
+    lines: list[PledgeMoney] = field(default_factory=list)
+
+    @property
+    def net(self) -> Money:
+        return self.paid - self.refunded
+
+
+def _pledge_transactions(investor, *, opens_at, closes_at):
+    """The ledger transactions of [opens_at, closes_at) that pay or refund the investor's
+    pledges, each with its amount (the sum of its positive legs: what the investor paid or
+    got back, fee included) and currency."""
+    # Keyed as finance.services posts them: "payment:<pk>:captured" for a card, bank
+    # transfer or remittance; a refund under its Refund's key. Payments from the wallet
+    # and their refunds are the only ones of their kinds that touch the wallet.
+    captured_keys = (
+        Payment.objects.filter(pledge__investor=investor)
+        .annotate(key=Concat(Value("payment:"), Cast("pk", CharField()), Value(":captured")))
+        .values("key")
+    )
+    refund_keys = Refund.objects.filter(payment__pledge__investor=investor).values(
+        "idempotency_key"
+    )
+    touches_wallet = Exists(_wallet_legs(investor).filter(transaction=OuterRef("pk")).values("pk"))
+    return (
+        Transaction.objects.filter(created_at__gte=opens_at, created_at__lt=closes_at)
+        .filter(
+            Q(kind="pledge.payment", idempotency_key__in=captured_keys)
+            | Q(kind="refund", idempotency_key__in=refund_keys)
+            | (
+                (
+                    Q(kind="pledge.wallet_payment")
+                    | Q(kind="reversal", reverses__kind="pledge.wallet_payment")
+                )
+                & touches_wallet
+            )
+        )
+        .annotate(
+            gross=Sum("legs__amount_minor", filter=Q(legs__amount_minor__gt=0), default=0),
+            currency=Max("legs__currency"),
+        )
+        .select_related("reverses")
+        .order_by("created_at", "pk")
+    )
+
+
+def _keyed_pk(key: str) -> int:
+    """The pk in an idempotency key "<model>:<pk>:<event>"."""
+    return int(key.split(":")[1])
+
+
+def pledge_money(
+    investor, *, opens_at: datetime.datetime, closes_at: datetime.datetime
+) -> list[PledgeMoneySummary]:
+    """What the investor paid for pledges in [opens_at, closes_at) and what was refunded to
+    them, per currency, from the ledger: card, bank transfer and remittance payments never
+    touch the wallet, so the wallet's figures leave them out. Payments from the wallet and
+    refunds to it are here too (as what was paid for pledges) and among the wallet's
+    movements (as money out of and into the wallet)."""
+    transactions = list(_pledge_transactions(investor, opens_at=opens_at, closes_at=closes_at))
+    payment_ids = {_keyed_pk(t.idempotency_key) for t in transactions if t.kind == "pledge.payment"}
+    refund_keys = {t.idempotency_key for t in transactions if t.kind == "refund"}
+    # "pledge:<pk>:wallet", and its refund reverses it.
+    pledge_ids = {
+        _keyed_pk((t.reverses or t).idempotency_key)
+        for t in transactions
+        if t.kind in ("pledge.wallet_payment", "reversal")
+    }
+    payments = Payment.objects.select_related("pledge__offering").in_bulk(payment_ids)
+    refunds = {
+        refund.idempotency_key: refund
+        for refund in Refund.objects.filter(idempotency_key__in=refund_keys).select_related(
+            "payment__pledge__offering"
+        )
+    }
+    pledges = Pledge.objects.select_related("offering").in_bulk(pledge_ids)
+    by_currency: dict[str, PledgeMoneySummary] = {}
+    for txn in transactions:
+        amount = Money.from_minor(txn.gross, txn.currency)
+        zero = Money.zero(txn.currency)
+        if txn.kind == "pledge.payment":
+            pledge = payments[_keyed_pk(txn.idempotency_key)].pledge
+            label = PLEDGE_PAYMENT_LABELS.get(pledge.method) or pledge.get_method_display()
+            paid, refunded = amount, zero
+        elif txn.kind == "pledge.wallet_payment":
+            pledge = pledges[_keyed_pk(txn.idempotency_key)]
+            label, paid, refunded = PLEDGE_PAYMENT_LABELS["wallet"], amount, zero
+        elif txn.kind == "reversal":
+            pledge = pledges[_keyed_pk(txn.reverses.idempotency_key)]
+            label, paid, refunded = REFUND_TO_WALLET, zero, amount
+        else:
+            refund = refunds[txn.idempotency_key]
+            pledge = refund.payment.pledge
+            to_wallet = refund.destination == Refund.Destination.WALLET
+            label = REFUND_TO_WALLET if to_wallet else REFUND_TO_PAYMENT
+            paid, refunded = zero, amount
+        summary = by_currency.setdefault(txn.currency, PledgeMoneySummary(txn.currency, zero, zero))
+        summary.paid += paid
+        summary.refunded += refunded
+        summary.lines.append(
+            PledgeMoney(
+                when=txn.created_at,
+                reference=txn.pk,
+                offering_title=pledge.offering.title,
+                label=str(label),
+                paid=paid,
+                refunded=refunded,
+            )
+        )
     return [by_currency[c] for c in sorted(by_currency)]
 
 
@@ -521,7 +673,11 @@ def statement_context(statement: Statement, *, issued_at: datetime.datetime) -> 
         "totals": totals,
         "movements": movements,
         "income": income_summary(movements),
+        "pledges": pledge_money(
+            investor, opens_at=statement.opens_at, closes_at=statement.closes_at
+        ),
         "portfolio": portfolio,
+        # Empty while it would draw no line: the template then leaves it out.
         "value_chart": portfolio_charts(portfolio)["value"],
         "issued_at": issued_at,
         "issued_on": issued_on,

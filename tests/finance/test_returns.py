@@ -643,13 +643,13 @@ def test_portfolio_shows_each_holding_with_income_status_and_xirr(db):
         ET.fromstring(str(svg))  # well-formed XML, as WeasyPrint needs
 
 
-def test_xirr_is_shown_as_undefined_or_several_roots_never_a_wrong_number():
-    assert xirr_display(XirrResult(XirrStatus.UNDEFINED)) == "undefined"
-    assert xirr_display(XirrResult(XirrStatus.SEVERAL_ROOTS)) == "several roots"
+def test_xirr_is_shown_as_a_dash_when_undefined_or_several_roots_never_a_wrong_number():
+    assert xirr_display(XirrResult(XirrStatus.UNDEFINED)) == "—"
+    assert xirr_display(XirrResult(XirrStatus.SEVERAL_ROOTS)) == "—"
     assert xirr_display(XirrResult(XirrStatus.OK, D("0.0997136"))) == "9.97%"
 
 
-def test_funded_but_not_disbursed_holding_has_undefined_xirr(db):
+def test_funded_but_not_disbursed_holding_has_no_xirr_yet(db):
     offering = make_offering(
         instrument="loan",
         annual_rate=D("0.1"),
@@ -660,7 +660,9 @@ def test_funded_but_not_disbursed_holding_has_undefined_xirr(db):
     (person,) = fund(offering, ["100"])
     holding = portfolio_for(person).holdings[0]
     assert holding.status == Status.FUNDING
-    assert holding.xirr_display == "undefined"
+    assert holding.xirr.status == XirrStatus.UNDEFINED
+    assert holding.xirr_display == "—"
+    assert holding.xirr_note == "not enough history yet"
 
 
 def test_csv_export_lists_every_ledger_movement_of_the_investor(db):
