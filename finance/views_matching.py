@@ -117,7 +117,10 @@ def matching_offerings(request):
     )
     administered = governments_administered_by(request.user)
     for offering in offerings:
-        offering.may_commit = bool(_sponsors_for(offering, administered, territories))
+        sponsors = _sponsors_for(offering, administered, territories)
+        matching = {pool.sponsor_id for pool in offering.own_pools}
+        offering.may_commit = any(sponsor.pk not in matching for sponsor in sponsors)
+        offering.all_matching = bool(sponsors) and not offering.may_commit
     return render(
         request,
         "finance/matching/offerings.html",
@@ -140,8 +143,14 @@ def matching_pool_new(request, pk: int):
     sponsors = _sponsors_for(offering, governments_administered_by(request.user), territories)
     if not sponsors:
         raise NotAllowed(gettext("Only an administrator of your government can commit its funds."))
-    form = MatchingPoolForm(request.POST or None, sponsors=sponsors)
-    if request.method == "POST" and form.is_valid():
+    pools = list(offering.matching_pools.select_related("sponsor"))
+    # A sponsor funds one pool per offering: one that already does could only be refused.
+    # When every government this person commits for already matches the offering, the page
+    # shows their terms and nothing to submit.
+    matching = {pool.sponsor_id for pool in pools}
+    sponsors = [sponsor for sponsor in sponsors if sponsor.pk not in matching]
+    form = MatchingPoolForm(request.POST or None, sponsors=sponsors) if sponsors else None
+    if request.method == "POST" and form is not None and form.is_valid():
         data = form.cleaned_data
         try:
             pool = services.matching_pool_create(
@@ -167,7 +176,7 @@ def matching_pool_new(request, pk: int):
         {
             "offering": offering,
             "form": form,
-            "pools": list(offering.matching_pools.select_related("sponsor")),
+            "pools": pools,
         },
-        status=400 if form.errors else 200,
+        status=400 if (request.method == "POST" if form is None else form.errors) else 200,
     )

@@ -169,6 +169,8 @@ class StatementImportsView(BankAdminView):
                 % {"date": formats.date_format(statement.imported_at, "DATETIME_FORMAT")},
             )
         else:
+            # Named one by one: the status counts have a "new" key of their own
+            # (lines not matched yet), which must not stand for the new lines.
             counts = statement.status_counts()
             messages.success(
                 request,
@@ -180,7 +182,11 @@ class StatementImportsView(BankAdminView):
                 % {
                     "new": statement.new_line_count,
                     "known": statement.known_line_count,
-                    **counts,
+                    "matched": counts[Status.MATCHED],
+                    "partial": counts[Status.PARTIAL],
+                    "overpaid": counts[Status.OVERPAID],
+                    "late": counts[Status.LATE],
+                    "unmatched": counts[Status.UNMATCHED],
                 },
             )
         return redirect(import_url(statement))

@@ -119,7 +119,7 @@ def investor_page(new_page, stripe_site):
 
     page.route(f"{stripe_site}/js.stripe.com/v3/", fake_stripe_js)
     log_in(page, INVESTOR, DEMO_PASSWORD)
-    assert path_of(page) == "/en/dashboard/investor/", page.url
+    assert path_of(page) == "/fr/dashboard/investor/", page.url  # her preferred language
     return page
 
 

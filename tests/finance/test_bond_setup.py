@@ -47,7 +47,7 @@ def terms(organization, **changes) -> dict:
         "title": "Jerez water bond 2031",
         "currency": "USD",
         "face_value": "100",
-        "annual_rate": "0.045",
+        "annual_rate": "4.5",
         "periods_per_year": "2",
         "day_count": "30/360 US",
         "tenor_months": "60",
@@ -188,7 +188,7 @@ def test_a_government_submits_a_series_staff_open_it_and_investors_buy_whole_bon
     # Open: read-only, and the issuer's page of payments is where the list sends them.
     response = client.get(edit_url(offering))
     assert response.status_code == 302 and response["Location"] == detail_url(offering)
-    response = client.post(edit_url(offering), terms(jerez, annual_rate="0.09"))
+    response = client.post(edit_url(offering), terms(jerez, annual_rate="9"))
     assert response.status_code == 302
     offering.refresh_from_db()
     assert offering.annual_rate == Decimal("0.045") and offering.status == "open"
@@ -204,7 +204,7 @@ def test_a_draft_s_terms_change_but_never_its_issuer(client, municipio, jerez, o
     offering = draft_series(jerez)
     client.force_login(municipio)
     response = client.post(
-        edit_url(offering), terms(jerez, issuer=oaxaca.pk, annual_rate="0.05", tenor_months="36")
+        edit_url(offering), terms(jerez, issuer=oaxaca.pk, annual_rate="5", tenor_months="36")
     )
     assert response.status_code == 302 and response["Location"] == detail_url(offering)
     offering.refresh_from_db()
@@ -223,7 +223,7 @@ def test_terms_saved_after_staff_opened_the_series_are_refused(municipio, jerez,
     offering = draft_series(jerez)
     stale = Offering.objects.get(pk=offering.pk)
     form = BondSeriesForm(
-        terms(jerez, annual_rate="0.09"), instance=stale, governments=governments_of(municipio)
+        terms(jerez, annual_rate="9"), instance=stale, governments=governments_of(municipio)
     )
     assert form.is_valid(), form.errors
     services.offering_open(offering=offering, by=reviewer)
@@ -265,9 +265,10 @@ INVALID_TERMS = [
     ("face_value", {"face_value": ""}, "Give the face value of one bond."),
     ("face_value", {"face_value": "0"}, "Give the face value of one bond."),
     ("face_value", {"face_value": "0.005"}, "Use at most 2 decimals for USD."),
-    ("annual_rate", {"annual_rate": ""}, "Give a rate between 0 and 1"),
-    ("annual_rate", {"annual_rate": "4.5"}, "Give a rate between 0 and 1"),
-    ("annual_rate", {"annual_rate": "-0.01"}, "Give a rate between 0 and 1"),
+    ("annual_rate", {"annual_rate": ""}, "Give the coupon rate in percent"),
+    ("annual_rate", {"annual_rate": "450"}, "Give the coupon rate in percent"),
+    ("annual_rate", {"annual_rate": "-1"}, "Give the coupon rate in percent"),
+    ("annual_rate", {"annual_rate": "0.045"}, "The rate is in percent: 5 means 5%, not 0.05."),
     ("periods_per_year", {"periods_per_year": ""}, "Payments per year must be 1, 2, 4 or 12."),
     ("periods_per_year", {"periods_per_year": "3"}, "Payments per year must be 1, 2, 4 or 12."),
     ("day_count", {"day_count": ""}, "Choose the bond's day count."),
@@ -275,12 +276,12 @@ INVALID_TERMS = [
     ("tenor_months", {"tenor_months": "0"}, "The tenor must be at least one month"),
     ("tenor_months", {"tenor_months": "1201"}, "The tenor can be at most 1200 months"),
     ("target", {"target": "0"}, "greater than or equal to 1"),
-    ("target", {"target": "50050"}, "The issue size must be a whole number of bonds."),
+    ("target", {"target": "50050"}, "a multiple of the face value, $100.00"),
     ("hard_cap", {"hard_cap": "40000"}, "The hard cap cannot be below the target."),
-    ("hard_cap", {"hard_cap": "80050"}, "The hard cap must be a whole number of bonds."),
-    ("min_ticket", {"min_ticket": "150"}, "The minimum must be a whole number of bonds."),
+    ("hard_cap", {"hard_cap": "80050"}, "For example $80,100.00 buys 801 bonds."),
+    ("min_ticket", {"min_ticket": "150"}, "For example $200.00 buys 2 bonds."),
     ("min_ticket", {"min_ticket": ""}, "This field is required."),
-    ("max_ticket", {"max_ticket": "250"}, "The maximum must be a whole number of bonds."),
+    ("max_ticket", {"max_ticket": "250"}, "Give an amount of money that buys whole bonds"),
     (
         "max_ticket",
         {"min_ticket": "500", "max_ticket": "200"},
