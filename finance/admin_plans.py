@@ -96,14 +96,12 @@ class PlansView(ReviewerRequiredMixin, WagtailAdminTemplateMixin, View):
         )
         for plan in page.object_list:
             plan.paid_money = Money(plan.paid_amount, plan.currency)
-        query = {key: value for key, value in (("status", status), ("q", search)) if value}
         context.update(
             page_obj=page,
             plans=page.object_list,
             status=status,
             search=search,
             status_filters=PledgePlan.Status.choices,
-            query=query,
             plans_url=reverse(PLANS_URL_NAME),
         )
         return context

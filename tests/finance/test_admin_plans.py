@@ -95,3 +95,17 @@ def test_the_menu_and_page_are_for_reviewers_only(client, reviewer):
     client.logout()
     client.force_login(UserFactory())
     assert client.get(URL).status_code in (302, 403)
+
+
+def test_pages_keep_the_filter(client, reviewer, monkeypatch):
+    from finance.admin_plans import PlansView
+
+    monkeypatch.setattr(PlansView, "paginate_by", 2)
+    made = [_plan(f"p{number}@example.org") for number in range(3)]
+    sign_in(client, reviewer)
+    first = client.get(URL, {"status": "active", "q": "example"}).content.decode()
+    assert "Page 1 of 2" in first
+    assert 'href="?status=active&amp;q=example&amp;p=2"' in first
+    second = client.get(URL, {"status": "active", "q": "example", "p": "2"}).content.decode()
+    assert set(rows(second)) == {str(made[0].pk)}  # the oldest, last
+    assert 'href="?status=active&amp;q=example&amp;p=1"' in second
