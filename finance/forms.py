@@ -1,3 +1,4 @@
+import random
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -50,15 +51,21 @@ class KnowledgeTestForm(forms.Form):
         )
     )
 
-    def __init__(self, *args, questions, **kwargs):
+    def __init__(self, *args, questions, order_for=None, **kwargs):
+        """`order_for` (a person's key) shuffles each question's choices, the same
+        way every time for that person: written with the right answer first more
+        often than not, the test could be passed by always picking the first."""
         super().__init__(*args, **kwargs)
         self.questions = questions
         for question in questions:
+            choices = list(enumerate(question.choices))
+            if order_for is not None:
+                random.Random(f"{order_for}:{question.key}").shuffle(choices)  # noqa: S311
             self.fields[question.key] = forms.TypedChoiceField(
                 label=question.text,
                 coerce=int,
                 widget=forms.RadioSelect,
-                choices=list(enumerate(question.choices)),
+                choices=choices,
             )
 
     def answers(self) -> dict[str, int]:

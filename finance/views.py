@@ -317,7 +317,7 @@ def knowledge_test(request):
     next_url = request.GET.get("next") or request.POST.get("next") or ""
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         next_url = ""
-    form = KnowledgeTestForm(request.POST or None, questions=questions)
+    form = KnowledgeTestForm(request.POST or None, questions=questions, order_for=request.user.pk)
     wrong = []
     if request.method == "POST" and form.is_valid():
         answers = form.answers()

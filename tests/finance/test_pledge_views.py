@@ -159,6 +159,41 @@ def test_loan_pledge_sends_to_the_knowledge_test_first_and_passing_unlocks_it(cl
     assert client.get(f"/en/offerings/{offering.pk}/pledge/").status_code == 200
 
 
+def test_the_test_s_choices_are_shuffled_the_same_way_for_each_person(client, investor):
+    import re
+
+    from finance.knowledge import questions
+
+    asked = questions("en")
+
+    def shown_order(person) -> list[list[str]]:
+        client.force_login(person)
+        html = client.get("/en/knowledge-test/").content.decode()
+        return [re.findall(rf'name="{q.key}" value="(\d+)"', html) for q in asked]
+
+    mine = shown_order(investor)
+    assert mine == shown_order(investor)  # the same on every visit, and when graded
+    assert all(
+        sorted(order) == [str(i) for i in range(len(q.choices))] for order, q in zip(mine, asked)
+    )
+    others = [shown_order(UserFactory()) for _ in range(3)]
+    assert any(order != mine for order in others)
+
+
+def test_always_picking_the_first_choice_does_not_pass():
+    from finance.forms import KnowledgeTestForm
+    from finance.knowledge import PASS_MARK, questions
+
+    asked = questions("en")
+    first_is_right = []
+    for person in range(200):
+        form = KnowledgeTestForm(questions=asked, order_for=person)
+        for question in asked:
+            first_is_right.append(form.fields[question.key].choices[0][0] == question.correct)
+    # As written, most first choices are right; shuffled, about one in the number of choices.
+    assert sum(first_is_right) / len(first_is_right) < 0.45 < PASS_MARK
+
+
 def test_draft_offering_or_unpublished_project_is_not_found(client, investor):
     offering = make_offering(status="draft")
     assert client.get(f"/en/offerings/{offering.pk}/pledge/").status_code == 404
