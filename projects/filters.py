@@ -363,6 +363,11 @@ def _territory_choices(territories) -> list:
     "Zacatecas › Jerez". A country stands for all of its places."""
     by_pk = {t.pk: t for t in territories}
 
+    def shown(territory) -> str:
+        # A country as the page's language names it ("Mexico", "Mexique"), as the
+        # country list and the project cards do; other places by their own name.
+        return country_name(territory.country) if territory.level == "country" else territory.name
+
     def path(territory) -> list[Place]:
         chain = []
         while territory is not None:
@@ -376,14 +381,14 @@ def _territory_choices(territories) -> list:
         chain = path(territory)
         top = chain[0]
         if territory.pk == top.pk:
-            label = all_of % {"place": territory.name}
+            label = all_of % {"place": shown(territory)}
             key = ""
         else:
             label = " › ".join(t.name for t in chain[1:])
             key = label
         groups.setdefault(top.pk, []).append((key, territory.slug, str(label)))
     choices = []
-    for top_pk, options in sorted(groups.items(), key=lambda item: by_pk[item[0]].name):
+    for top_pk, options in sorted(groups.items(), key=lambda item: shown(by_pk[item[0]])):
         options.sort(key=lambda option: option[0])
-        choices.append((by_pk[top_pk].name, [(slug, label) for _key, slug, label in options]))
+        choices.append((shown(by_pk[top_pk]), [(slug, label) for _key, slug, label in options]))
     return choices

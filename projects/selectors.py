@@ -103,7 +103,11 @@ def project_cards(*, user=None) -> QuerySet:
         .only(*CARD_FIELDS)
         # The place's name and country code rather than the place itself:
         # building a Territory for every card cost more than the rest of its row.
-        .annotate(territory_name=F("territory__name"), territory_country=F("territory__country"))
+        .annotate(
+            territory_name=F("territory__name"),
+            territory_country=F("territory__country"),
+            territory_level=F("territory__level"),
+        )
     )
     if getattr(user, "is_authenticated", False):
         queryset = queryset.annotate(
@@ -219,6 +223,8 @@ def prepare_cards(projects) -> list[Project]:
         project.initial = project.title[:1].upper()
         if project.territory_id is None:
             project.place = ""
+        elif project.territory_level == Territory.Level.COUNTRY:
+            project.place = country_name(project.territory_country)
         else:
             project.place = f"{project.territory_name} › {country_name(project.territory_country)}"
         project.sector_label = sectors.get(project.sector, project.sector)

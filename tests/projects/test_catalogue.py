@@ -470,3 +470,17 @@ def test_demo_projects(client, seeded):
     assert len(titles(response)) == published.count()
     for project in published[:3]:
         assert client.get(project.get_absolute_url()).status_code == 200
+
+
+def test_the_place_filter_names_countries_in_the_pages_language(client):
+    from tests.factories import TerritoryFactory
+
+    mexico = TerritoryFactory(name="México", slug="mx", country="MX")
+    ProjectFactory(title="Agave cooperative", territory=mexico)
+    english = client.get(URL).content.decode()
+    assert "All of Mexico" in english and '<optgroup label="Mexico">' in english
+    assert "All of México" not in english
+    french = client.get("/fr/projects/").content.decode()
+    assert "Mexique" in french and "México" not in french
+    # A project placed in the country itself: its card names the country once.
+    assert 'class="project-place">Mexique</p>' in french
