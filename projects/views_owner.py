@@ -4,14 +4,17 @@ updates, milestones and impact reports; and a local government's endorsement."""
 from __future__ import annotations
 
 import secrets
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.files.images import ImageFile
 from django.db import transaction
+from django.db.models import Sum
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -183,7 +186,23 @@ def _step_context(project: Project, step: str, **extra) -> dict:
         "steps": steps,
         "completeness": project.completeness(),
         "missing": missing,
+        "budget_gap": _budget_gap(project) if step in ("money", "submit") else None,
         **extra,
+    }
+
+
+def _budget_gap(project: Project) -> dict | None:
+    """The funding asked for and the budget's total, when the budget does not
+    cover it: the reviewers ask for a budget that accounts for all of it, so the
+    team hears it before it submits."""
+    if not project.funding_sought or not project.currency:
+        return None
+    total = project.budget_lines.aggregate(total=Sum("amount"))["total"] or Decimal(0)
+    if total >= project.funding_sought:
+        return None
+    return {
+        "sought": f"{floatformat(project.funding_sought, '-2g')} {project.currency}",
+        "total": f"{floatformat(total, '-2g')} {project.currency}",
     }
 
 

@@ -119,6 +119,28 @@ def test_owner_fills_steps_and_completeness_grows(client, owner, draft, territor
     assert "100% complete" in page
 
 
+def test_a_budget_short_of_the_funding_asked_for_is_pointed_out(client, owner, draft):
+    client.force_login(owner)
+    money = {
+        "currency": "MXN",
+        "funding_sought": "5000",
+        "instrument": "loan",
+        "money-TOTAL_FORMS": "1",
+        "money-INITIAL_FORMS": "0",
+        "money-0-label": "Still",
+        "money-0-amount": "2000",
+    }
+    page = client.post(f"/en/projects/{draft.slug}/edit/money/", money, follow=True)
+    html = page.content.decode()
+    assert "You ask for 5,000 MXN, but your budget lines add up to 2,000 MXN." in html
+    assert "add up to" in client.get(f"/en/projects/{draft.slug}/edit/submit/").content.decode()
+    assert "add up to" not in client.get(f"/en/projects/{draft.slug}/edit/story/").content.decode()
+    line = draft.budget_lines.get()
+    line.amount = 5000
+    line.save()
+    assert "add up to" not in client.get(f"/en/projects/{draft.slug}/edit/money/").content.decode()
+
+
 def test_the_steps_are_numbered_once_and_the_current_one_is_marked(client, owner, draft):
     client.force_login(owner)
     html = client.get(f"/en/projects/{draft.slug}/edit/money/").content.decode()
