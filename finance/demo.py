@@ -12,7 +12,7 @@ from django.utils import timezone
 from portal.models import Organization, User
 from projects.models import Project
 
-from . import services
+from . import notices, services
 from .offerings import KnowledgeTestPass, MatchingPool, Offering, Payment, Pledge
 
 MIN_TICKET = {"XOF": Decimal("5000"), "NGN": Decimal("5000"), "JPY": Decimal("1000")}
@@ -28,6 +28,12 @@ PUBLISHED = (Project.Status.APPROVED, Project.Status.FUNDED, Project.Status.CLOS
 
 
 def seed_offerings(stdout=None) -> list[Offering]:
+    """`_seed_offerings`, telling nobody of the demo's pledges: no notice, no email."""
+    with notices.quiet():
+        return _seed_offerings(stdout)
+
+
+def _seed_offerings(stdout=None) -> list[Offering]:
     """One offering per published demo project, over the project's own funding
     window, funded to the share projects.demo says the project has raised.
 

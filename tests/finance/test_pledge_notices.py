@@ -149,3 +149,16 @@ def test_cancelling_asks_first_and_says_what_happened(client, investor):
         fresh = make_pledge(offering, "10", investor=investor)
         html = client.get(f"/{language}/pledges/{fresh.pk}/cancel/").content.decode()
         assert "Cancel this pledge?" not in html, language
+
+
+def test_history_written_after_the_fact_tells_nobody(investor):
+    from finance import notices
+
+    with notices.quiet():
+        pledge = make_pledge(make_offering(), "20", investor=investor)
+        pay(pledge)
+    assert told(investor) == [] and mail.outbox == []
+    services.pledge_cancel(
+        pledge=make_pledge(make_offering(), "10", investor=investor), by=investor
+    )
+    assert [verb for verb, _message in told(investor)] == ["pledge.made", "pledge.cancelled"]
