@@ -168,3 +168,18 @@ def staff_pair(reviewer):
     for person in (reviewer, second):
         enable_totp(person)
     return reviewer, second
+
+
+@pytest.fixture
+def paid_bond(db):
+    """A bond issued on START to its holders, with its first coupon paid on 15 July 2025."""
+    import datetime
+
+    from finance import returns_services as rs
+    from tests.finance.test_returns import START, funded_bond
+
+    offering, holders = funded_bond()
+    rs.bond_issue(offering=offering, issue_date=START)
+    day = datetime.date(2025, 7, 15)
+    rs.coupon_run(offering=offering, payment_date=day, today=day)
+    return offering, holders

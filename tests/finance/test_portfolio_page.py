@@ -12,7 +12,6 @@ from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.translation import gettext
 
-from finance import returns_services as rs
 from finance.offerings import Pledge
 from finance.portfolio import (
     XIRR_NOTES,
@@ -23,26 +22,12 @@ from finance.portfolio import (
     xirr_note,
 )
 from finance.xirr import XirrResult, XirrStatus, xirr
-from tests.finance.builders import make_offering
-from tests.finance.test_returns import START, fund, funded_bond
+from tests.finance.test_returns import new_loan_holder
 
 # The URLconf that mounts the returns pages for their tests.
 pytestmark = pytest.mark.urls("tests.finance.test_returns_views")
 D = Decimal
 LANGUAGES = ("en", "es", "fr", "pt", "ar")
-
-
-def new_loan_holder():
-    """An investor whose only holding is a loan paid in today, not disbursed yet."""
-    offering = make_offering(
-        instrument="loan",
-        annual_rate=D("0.1"),
-        tenor_months=6,
-        periods_per_year=12,
-        schedule_type="annuity",
-    )
-    (person,) = fund(offering, ["100"])
-    return person
 
 
 def xirr_cells(body: str) -> list[str]:
@@ -97,15 +82,6 @@ def test_money_paid_earlier_this_month_draws_a_line_from_that_day(db):
     svg = portfolio_charts(portfolio_for(person, today=datetime.date(2026, 3, 20)))["value"]
     lines = re.findall(r'<polyline points="([^"]+)"', svg)
     assert len(lines) == 3 and all(len(points.split()) == 2 for points in lines)
-
-
-@pytest.fixture
-def paid_bond(db):
-    offering, holders = funded_bond()
-    rs.bond_issue(offering=offering, issue_date=START)
-    day = datetime.date(2025, 7, 15)
-    rs.coupon_run(offering=offering, payment_date=day, today=day)
-    return offering, holders
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

@@ -649,7 +649,8 @@ def test_xirr_is_shown_as_a_dash_when_undefined_or_several_roots_never_a_wrong_n
     assert xirr_display(XirrResult(XirrStatus.OK, D("0.0997136"))) == "9.97%"
 
 
-def test_funded_but_not_disbursed_holding_has_no_xirr_yet(db):
+def new_loan_holder():
+    """An investor whose only holding is a loan paid in today, not disbursed yet."""
     offering = make_offering(
         instrument="loan",
         annual_rate=D("0.1"),
@@ -658,6 +659,11 @@ def test_funded_but_not_disbursed_holding_has_no_xirr_yet(db):
         schedule_type="annuity",
     )
     (person,) = fund(offering, ["100"])
+    return person
+
+
+def test_funded_but_not_disbursed_holding_has_no_xirr_yet(db):
+    person = new_loan_holder()
     holding = portfolio_for(person).holdings[0]
     assert holding.status == Status.FUNDING
     assert holding.xirr.status == XirrStatus.UNDEFINED

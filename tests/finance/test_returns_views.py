@@ -33,15 +33,6 @@ pytestmark = pytest.mark.urls(__name__)
 D = Decimal
 
 
-@pytest.fixture
-def paid_bond(db):
-    offering, holders = funded_bond()
-    rs.bond_issue(offering=offering, issue_date=START)
-    day = datetime.date(2025, 7, 15)
-    rs.coupon_run(offering=offering, payment_date=day, today=day)
-    return offering, holders
-
-
 def test_portfolio_page_shows_holdings_charts_and_xirr(client, paid_bond):
     offering, holders = paid_bond
     client.force_login(holders[0])
