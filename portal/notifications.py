@@ -38,7 +38,12 @@ def notify(
         with translation.override(user.preferred_language or "en"):
             text = str(message) % (params or {})
         rows.append(Notification(recipient=user, verb=verb, message=text[:300], url=url))
-    created = Notification.objects.bulk_create(rows)
+    if len(rows) == 1:
+        # One row: one INSERT, without the transaction bulk_create opens around its batches.
+        rows[0].save(force_insert=True)
+        created = rows
+    else:
+        created = Notification.objects.bulk_create(rows)
     if seen:
         # One notification each: the header's count goes up by one.
         User.objects.filter(pk__in=seen).update(unread_notifications=F("unread_notifications") + 1)
