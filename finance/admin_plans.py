@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from django.core.paginator import Paginator
 from django.db.models import (
-    CharField,
     DecimalField,
     F,
     Func,
@@ -19,7 +18,7 @@ from django.db.models import (
     Subquery,
     Value,
 )
-from django.db.models.functions import Cast, Coalesce, Concat
+from django.db.models.functions import Coalesce
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.views import View
@@ -28,7 +27,7 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from .money import Money
 from .offerings import AMOUNT, Pledge
-from .plans import PledgePlan
+from .plans import PledgePlan, key_prefix_of
 from .wagtail_hooks import ReviewerMenuItem, ReviewerRequiredMixin
 
 PLANS_URL_NAME = "finance_plans"
@@ -37,10 +36,12 @@ PLANS_URL_NAME = "finance_plans"
 def _plan_pledges(**where) -> Pledge:
     """The pledges of the plan in the outer query: its first and those its
     months made (keys "plan-<pk>-<month>", as `PledgePlan.pledges`)."""
-    key_prefix = Concat(Value("plan-"), Cast(OuterRef("pk"), CharField()), Value("-"))
     return Pledge.objects.filter(
         Q(pk=OuterRef("first_pledge_id"))
-        | Q(investor_id=OuterRef("investor_id"), idempotency_key__startswith=key_prefix),
+        | Q(
+            investor_id=OuterRef("investor_id"),
+            idempotency_key__startswith=key_prefix_of(OuterRef("pk")),
+        ),
         **where,
     ).order_by()
 

@@ -23,7 +23,8 @@ import logging
 
 from django.conf import settings
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import CharField, Q, Value
+from django.db.models.functions import Cast, Concat
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -122,6 +123,12 @@ def plan_of(pledge: Pledge) -> PledgePlan | None:
 def _key_prefix(plan_id: int) -> str:
     """How the keys of a plan's monthly pledges begin: "plan-<plan>-"."""
     return f"plan-{plan_id}-"
+
+
+def key_prefix_of(plan_pk) -> Concat:
+    """`_key_prefix` as an SQL expression, of a plan's pk given as an
+    expression (an OuterRef, say): for counting many plans' pledges in one query."""
+    return Concat(Value("plan-"), Cast(plan_pk, CharField()), Value("-"))
 
 
 def _period(day: datetime.date) -> str:
