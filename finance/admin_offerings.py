@@ -1,30 +1,38 @@
 """Offerings, matching pools and disbursements in the staff back office; a bond's coupon
 runs and a revenue share's reports and payments."""
 
+import copy
 import datetime
 
+from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Max
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from wagtail import hooks
 from wagtail.admin import messages
-from wagtail.admin.views.generic import CreateView
+from wagtail.admin.ui.tables import TitleColumn
+from wagtail.admin.views.generic import CreateView, EditView
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.log_actions import log
+from wagtail.permission_policies import ModelPermissionPolicy
+from wagtail.permissions import register_permission_policy
 
-from portal.permissions import Role, has_role
+from portal.permissions import Role, has_role, reviewers
 
 from . import returns_services as rs
 from . import services
 from .exceptions import FinanceError
 from .forms import HeldMoneyReturnForm, RevenueSharePaymentForm
 from .money import Money
-from .offerings import Instrument, MatchingPool, Offering, Pledge
+from .offerings import Instrument, MatchingPool, Offering, Pledge, reserved_above_capacity
 from .returns import BondIssue, CouponRun, LoanCardPayment, Repayment, RevenueReport
 
 
@@ -40,35 +48,53 @@ def _staff_only(request) -> None:
         raise PermissionDenied
 
 
-class OfferingViewSet(ModelViewSet):
-    model = Offering
-    icon = "tasks"
-    menu_label = _("Offerings")
-    list_display = [
-        "title",
+class ReviewerPermissionPolicy(ModelPermissionPolicy):
+    """The reviewer role grants `role_actions` on the model, as it grants every
+    other back-office page (`portal.permissions`); other actions are left to
+    Django's model permissions, that is to the superuser."""
+
+    def __init__(self, model, *, role_actions: frozenset[str]):
+        super().__init__(model)
+        self.role_actions = role_actions
+
+    def user_has_permission(self, user, action):
+        if action in self.role_actions:
+            return has_role(user, Role.REVIEWER)
+        return super().user_has_permission(user, action)
+
+    def users_with_any_permission(self, actions):
+        users = super().users_with_any_permission(actions)
+        if self.role_actions.intersection(actions):
+            users = users | reviewers()
+        return users
+
+
+# Staff set offerings up, open and close them (offering_action): they list, add
+# and change them. Deleting one stays the superuser's. Matching pools are
+# committed by their sponsors (services.matching_pool_create): staff see them.
+register_permission_policy(
+    Offering,
+    ReviewerPermissionPolicy(Offering, role_actions=frozenset({"add", "change", "view"})),
+    exact_class=True,
+)
+register_permission_policy(
+    MatchingPool,
+    ReviewerPermissionPolicy(MatchingPool, role_actions=frozenset({"view"})),
+    exact_class=True,
+)
+
+
+#: What investors pledge on: fixed once the offering is open (or has a pledge).
+TERMS = frozenset(
+    {
         "project",
         "issuer",
         "instrument",
         "currency",
         "target",
-        "reserved",
-        "status",
-        "closes_at",
-    ]
-    list_filter = ["status", "instrument", "currency"]
-    search_fields = ["title"]
-    form_fields = [
-        "project",
-        "issuer",
-        "title",
-        "instrument",
-        "currency",
-        "target",
-        "hard_cap",
         "min_ticket",
         "max_ticket",
         "opens_at",
-        "closes_at",
         "funding_rule",
         "annual_rate",
         "tenor_months",
@@ -78,7 +104,213 @@ class OfferingViewSet(ModelViewSet):
         "face_value",
         "revenue_share",
         "cap_multiple",
+    }
+)
+#: Fixed too once the offering has closed: what it raised and when are history.
+RAISING = frozenset({"hard_cap", "closes_at"})
+
+TERM_FIXED = _("Investors have pledged on this term: it can no longer change.")
+CHANGED_MEANWHILE = _(
+    "The offering changed while this form was open (it opened or closed): reload the page "
+    "to see its terms as they are now."
+)
+
+
+def fixed_fields(offering: Offering) -> frozenset[str]:
+    """What staff may no longer change in an offering. A draft is theirs to
+    shape; once open, investors pledge on its terms, and the only changes left
+    are ones that break no pledge (`edit_refusals`): a lower hard cap, another
+    closing date. Once closed, neither."""
+    if offering.pk is None:
+        return frozenset()
+    if offering.status not in (Offering.Status.DRAFT, Offering.Status.OPEN):
+        return TERMS | RAISING
+    if offering.status == Offering.Status.OPEN or offering.pledges.exists():
+        return TERMS
+    return frozenset()
+
+
+def edit_refusals(offering: Offering, data: dict, *, now: datetime.datetime) -> dict[str, str]:
+    """Why the changes `data` (field name: new value, editable fields only) may
+    not be made to `offering` as it is now: checked when the form is validated
+    and again under the offering's row lock, since pledges keep coming in."""
+    errors = {}
+    if offering.pk is None:
+        return errors
+    hard_cap = data.get("hard_cap", offering.hard_cap)
+    # What pledges may reach (Offering.capacity) with these changes; None while
+    # the form lacks a target, which it reports itself.
+    capacity = hard_cap if hard_cap is not None else data.get("target", offering.target)
+    field = "hard_cap" if hard_cap is not None or "target" not in data else "target"
+    if field in data and capacity is not None:
+        if offering.status == Offering.Status.OPEN and capacity > offering.capacity:
+            # Investors pledged on a round of at most that size: more would
+            # change what each one's share of it is.
+            errors[field] = _(
+                "Once an offering is open its hard cap may be lowered, not raised: investors "
+                "pledged on at most %(capacity)s being raised."
+            ) % {"capacity": offering.money(offering.capacity).localized()}
+        elif capacity < offering.reserved:
+            errors[field] = reserved_above_capacity(offering)
+    closes_at = data.get("closes_at")
+    if closes_at is not None and closes_at != offering.closes_at:
+        pending_until = None
+        if offering.status == Offering.Status.OPEN:
+            pending_until = offering.pledges.filter(status=Pledge.Status.PENDING).aggregate(
+                until=Max("expires_at")
+            )["until"]
+        if closes_at <= now:
+            errors["closes_at"] = _("Choose a closing date in the future.")
+        elif pending_until is not None and closes_at < pending_until:
+            # Closing expires unpaid pledges: an investor told they had until
+            # then to pay would lose theirs.
+            errors["closes_at"] = _(
+                "A pledge awaiting payment may be paid until %(date)s: the offering cannot "
+                "close before then."
+            ) % {"date": date_format(timezone.localtime(pending_until), "DATETIME_FORMAT")}
+    return errors
+
+
+OFFERING_FORM_FIELDS = [
+    "project",
+    "issuer",
+    "title",
+    "instrument",
+    "currency",
+    "target",
+    "hard_cap",
+    "min_ticket",
+    "max_ticket",
+    "opens_at",
+    "closes_at",
+    "funding_rule",
+    "annual_rate",
+    "tenor_months",
+    "schedule_type",
+    "periods_per_year",
+    "day_count",
+    "face_value",
+    "revenue_share",
+    "cap_multiple",
+]
+
+
+class OfferingForm(forms.ModelForm):
+    """An offering's form in the admin: what `fixed_fields` names is shown but
+    disabled, and refused if posted anyway with another value."""
+
+    class Meta:
+        model = Offering
+        fields = OFFERING_FORM_FIELDS
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fixed = fixed_fields(self.instance)
+        closed = bool(self.fixed & RAISING)
+        for name in self.fixed:
+            field = self.fields[name]
+            field.disabled = True
+            field.help_text = (
+                _("Fixed: the offering has closed.")
+                if closed
+                else _("Fixed since the offering opened: investors pledge on these terms.")
+            )
+
+    @property
+    def editable(self) -> list[str]:
+        return [name for name, field in self.fields.items() if not field.disabled]
+
+    def _posted_otherwise(self, name: str) -> bool:
+        """Whether the post gives disabled field `name` a value other than its
+        own. A browser sends none: such a value comes from a form drawn before
+        the offering opened, or was made up. Django would drop it silently."""
+        field, bound = self.fields[name], self[name]
+        if field.widget.value_omitted_from_data(self.data, self.files, bound.html_name):
+            return False
+        editable = copy.copy(field)
+        editable.disabled = False
+        return editable.has_changed(bound.initial, bound.data)
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in sorted(self.fixed):
+            if self._posted_otherwise(name):
+                self.add_error(name, TERM_FIXED)
+        changes = {name: cleaned[name] for name in self.editable if name in cleaned}
+        for name, message in edit_refusals(self.instance, changes, now=timezone.now()).items():
+            if name in self.fields and name not in self.errors:
+                self.add_error(name, message)
+        if self.instance.pk is None and cleaned.get("closes_at"):
+            if cleaned["closes_at"] <= timezone.now():
+                self.add_error("closes_at", _("Choose a closing date in the future."))
+        return cleaned
+
+
+class OfferingEditView(EditView):
+    """Saves only what the form may change, under the offering's row lock: the
+    rules are checked again against the row as it is then, and `reserved` and
+    `status`, which pledges and closing change meanwhile, are never written
+    back from the form's older copy."""
+
+    def save_instance(self):
+        form = self.form
+        editable = form.editable
+        with transaction.atomic():
+            current = Offering.objects.select_for_update().get(pk=self.object.pk)
+            if fixed_fields(current) != form.fixed:
+                raise ValidationError(CHANGED_MEANWHILE)
+            changes = {name: form.cleaned_data[name] for name in editable}
+            errors = edit_refusals(current, changes, now=timezone.now())
+            if errors:
+                raise ValidationError(errors)
+            offering = form.save(commit=False)
+            offering.save(update_fields=editable)
+            log(
+                instance=offering,
+                action="wagtail.edit",
+                user=self.request.user,
+                content_changed=form.has_changed(),
+            )
+        return offering
+
+    def form_valid(self, form):
+        try:
+            return super().form_valid(form)
+        except ValidationError as error:
+            form.add_error(None, error)
+            self.produced_error_message = self.get_error_message()
+            return self.form_invalid(form)
+
+
+class OfferingViewSet(ModelViewSet):
+    model = Offering
+    icon = "tasks"
+    menu_label = _("Offerings")
+    edit_view_class = OfferingEditView
+    list_display = [
+        "title",
+        "project",
+        "issuer",
+        "instrument",
+        "currency",
+        "target",
+        "reserved",
+        # Where staff open, close and approve the disbursement of each one.
+        TitleColumn(
+            "status",
+            label=_("Status"),
+            accessor=lambda offering: offering.get_status_display(),
+            get_url=lambda offering: reverse("finance_offering_actions", args=[offering.pk]),
+            sort_key="status",
+        ),
+        "closes_at",
     ]
+    list_filter = ["status", "instrument", "currency"]
+    search_fields = ["title"]
+    form_fields = OFFERING_FORM_FIELDS
+
+    def get_form_class(self, for_update=False):
+        return OfferingForm
 
 
 class MatchingPoolCreateView(CreateView):
@@ -121,11 +353,16 @@ class MatchingPoolViewSet(ModelViewSet):
     form_fields = ["offering", "sponsor", "ratio", "cap_per_offering", "cap_per_contributor"]
 
 
+#: The hook that adds a page to the Money menu (bank statements, plans, ...).
+MONEY_MENU_HOOK = "register_money_menu_item"
+
+
 class MoneyGroup(ViewSetGroup):
     menu_label = _("Money")
     menu_icon = "pick"
     menu_order = 210
     items = (OfferingViewSet, MatchingPoolViewSet)
+    submenu_hook = MONEY_MENU_HOOK
 
 
 @hooks.register("register_admin_viewset")
@@ -155,6 +392,27 @@ def _close_pending_message(offering: Offering) -> str:
     }
 
 
+def raised_against_target(offering: Offering) -> str:
+    """What a closed offering raised, against its target: a keep-what-you-raise
+    offering is funded below its target too."""
+    # Rounded down: an offering short of its target never shows 100%.
+    share = int(offering.reserved * 100 / offering.target) if offering.target else 0
+    return _("Raised %(raised)s of its %(target)s target (%(share)s%%)") % {
+        "raised": offering.money(offering.reserved).localized(),
+        "target": offering.money(offering.target).localized(),
+        "share": number_format(share),
+    }
+
+
+def _closed_message(offering: Offering) -> str:
+    if offering.status == Offering.Status.FAILED:
+        return offering.get_status_display()
+    return _("%(status)s. %(raised)s.") % {
+        "status": offering.get_status_display(),
+        "raised": raised_against_target(offering),
+    }
+
+
 @require_POST
 def offering_action(request, pk: int, action: str):
     """Open, close, or approve the disbursement of an offering (four eyes)."""
@@ -169,9 +427,7 @@ def offering_action(request, pk: int, action: str):
             if closed.status == Offering.Status.OPEN:
                 messages.warning(request, _close_pending_message(closed))
             else:
-                messages.success(
-                    request, _("Closed: %(status)s") % {"status": closed.get_status_display()}
-                )
+                messages.success(request, _closed_message(closed))
         elif action == "disburse":
             disbursement = services.disbursement_approve(offering=offering, by=request.user)
             if disbursement.status == disbursement.Status.APPROVED:
@@ -217,7 +473,14 @@ def offering_actions(request, pk: int):
         "finance/admin/offering_actions.html",
         {
             "offering": offering,
+            "raised": raised_against_target(offering)
+            if offering.status in (Offering.Status.SUCCEEDED, Offering.Status.DISBURSED)
+            else "",
             "disbursement": disbursement,
+            # Four eyes: whoever gave the first approval cannot give the second.
+            "approved_first": disbursement is not None
+            and disbursement.status == disbursement.Status.REQUESTED
+            and disbursement.first_approver_id == request.user.pk,
             "pledges": offering.pledges.select_related("investor").order_by("-created_at")[:50],
             "held": held,
             "held_history": history,

@@ -25,6 +25,7 @@ from django.views import View
 from wagtail import hooks
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
+from .admin_offerings import MONEY_MENU_HOOK
 from .money import Money
 from .offerings import AMOUNT, Pledge
 from .plans import PledgePlan, key_prefix_of
@@ -113,7 +114,7 @@ def register_plans_url():
     return [path("finance/plans/", PlansView.as_view(), name=PLANS_URL_NAME)]
 
 
-@hooks.register("register_admin_menu_item")
+@hooks.register(MONEY_MENU_HOOK)
 def register_plans_menu_item():
     return ReviewerMenuItem(
         _("Monthly plans"),

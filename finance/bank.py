@@ -14,7 +14,13 @@ holds what the bank holds:
   them rather than taken by the first line;
 - partial, overpaid, late, unmatched: external -> suspense
   (key ``bankline:<id>:suspense``), reversed (key ``bankline:<id>:unsuspense``)
-  when staff assign the line to a pledge or resolve it.
+  when staff assign the line to a pledge or resolve it;
+- repayment, revenue: the entrepreneur paid a loan installment or a revenue
+  share, posted by `finance.returns_services` to the lenders or investors.
+
+What matching and staff write on a line is stored as a note code and its
+parameters (`BankStatementLine.notes`) and worded when shown, in the language
+of whoever reads it, whatever language the statement was imported in.
 
 This module is imported by ``finance/models.py``, so the check below is
 registered whenever Django loads the finance models.
@@ -29,11 +35,12 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .ledger import Account, Leg
 from .money import Money
-from .offerings import AMOUNT
+from .offerings import AMOUNT, Pledge
 from .reconciliation import Difference, register_check
 
 #: Owner key of the suspense account bank lines wait in, one account per currency.
@@ -110,6 +117,8 @@ class BankStatementLine(models.Model):
         UNMATCHED = "unmatched", _("No known reference: review")
         IGNORED = "ignored", _("Debit: ignored")
         RESOLVED = "resolved", _("Resolved by staff")
+        REPAYMENT = "repayment", _("Loan repayment recorded")
+        REVENUE_SHARE = "revenue", _("Revenue share recorded")
 
     #: Lines staff must look at; their money is held in the suspense account.
     NEEDS_ATTENTION = (Status.PARTIAL, Status.OVERPAID, Status.LATE, Status.UNMATCHED)
@@ -153,7 +162,12 @@ class BankStatementLine(models.Model):
         blank=True,
         related_name="bank_lines",
     )
+    #: Notes written as text in the language of whoever imported the line, before
+    #: notes were stored by code; shown as they are.
     note = models.TextField(_("note"), blank=True)
+    #: What matching and staff wrote on the line, oldest first: ``{"code": ..., "params":
+    #: {...}}`` (codes in NOTE_TEXTS), worded in the reader's language when shown.
+    notes = models.JSONField(_("notes"), default=list, blank=True)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("resolved by"),
@@ -206,6 +220,99 @@ class BankStatementLine(models.Model):
     @property
     def needs_attention(self) -> bool:
         return self.status in self.NEEDS_ATTENTION
+
+    def add_note(self, note: dict | None) -> None:
+        """Append a note made by `line_note` (None adds nothing); the caller saves ``notes``."""
+        if note is not None:
+            self.notes = [*self.notes, note]
+
+    @property
+    def note_lines(self) -> list[str]:
+        """The line's notes in the active language, oldest first."""
+        earlier = self.note.splitlines() if self.note else []
+        return earlier + [note_text(note) for note in self.notes]
+
+
+# --- Notes ---------------------------------------------------------------------------------------
+
+#: Every note matching and staff write on a bank line, by code. The parameters are
+#: stored with the code; those named in `_WORDED_PARAMS` are worded when shown too.
+NOTE_TEXTS = {
+    "reversal": _("A reversal (money coming back, e.g. a returned payout)."),
+    "unknown_reference": _("No pledge has the reference %(reference)s."),
+    "no_reference": _("No valid RF reference in the remittance information."),
+    "other_currency": _("Paid in %(paid)s, but pledge %(pledge)s is in %(currency)s."),
+    "already_paid": _(
+        "Pledge %(pledge)s was already paid on %(date)s: this %(amount)s is a second payment."
+    ),
+    "pledge_ended": _(
+        "Pledge %(pledge)s has ended (%(status)s since %(date)s): send the %(amount)s "
+        "back or agree a new pledge with the investor."
+    ),
+    "partial": _("Received %(received)s of %(due)s due: %(missing)s missing."),
+    "overpaid": _("Received %(received)s, %(due)s due: %(extra)s too much."),
+    "payment_recorded": _("The payment of pledge %(pledge)s was already recorded as received."),
+    "repayment_currency": _(
+        "Repayment of loan %(loan)s (%(reference)s) not recorded: paid in %(paid)s, but the "
+        "loan is repaid in %(currency)s."
+    ),
+    "repayment_refused": _("Repayment of loan %(loan)s (%(reference)s) not recorded: %(reason)s"),
+    "repayment_recorded": _("Recorded as repayment %(repayment)s of loan %(loan)s."),
+    "revenue_share_currency": _(
+        "Revenue share of report %(report)s (%(reference)s) not recorded: paid in %(paid)s, "
+        "but the share is due in %(currency)s."
+    ),
+    "revenue_share_refused": _(
+        "Revenue share of report %(report)s (%(reference)s) not recorded: %(reason)s"
+    ),
+    "revenue_share_recorded": _(
+        "Recorded as revenue share of report %(report)s of offering %(offering)s: "
+        "%(shared)s shared among the investors."
+    ),
+    "revenue_share_recorded_excess": _(
+        "Recorded as revenue share of report %(report)s of offering %(offering)s: "
+        "%(shared)s shared among the investors, %(excess)s beyond the share due held "
+        "for review."
+    ),
+    "assigned": _("Assigned to pledge %(pledge)s by %(person)s."),
+    "resolved": _("Resolved by %(person)s: %(note)s"),
+}
+
+
+def _word_pledge_status(value: str) -> str:
+    return str(Pledge.Status(value).label) if value in Pledge.Status.values else value
+
+
+def _word_reason(text: str) -> str:
+    # gettext("") would be the catalogue's header.
+    return gettext(text) if text else text
+
+
+#: Parameters stored untranslated and worded when the note is shown: a pledge status
+#: by its label; a refusal's reason, kept in the source language, by the catalogue.
+_WORDED_PARAMS = {"status": _word_pledge_status, "reason": _word_reason}
+
+
+def line_note(code: str, **params) -> dict:
+    """A note for a bank line: its code (a key of NOTE_TEXTS) and parameters, which
+    must be JSON: numbers, or text that reads the same in every language."""
+    if code not in NOTE_TEXTS:
+        raise KeyError(f"unknown bank line note {code!r}")
+    return {"code": code, "params": params}
+
+
+def note_text(note: dict) -> str:
+    """A stored note worded in the active language."""
+    code, params = note["code"], note.get("params", {})
+    if code not in NOTE_TEXTS:
+        # A code no longer known (a release that dropped it): show what was stored
+        # rather than hide it.
+        return " ".join([code, *(f"{key}={value}" for key, value in params.items())])
+    worded = {
+        key: _WORDED_PARAMS[key](value) if key in _WORDED_PARAMS else value
+        for key, value in params.items()
+    }
+    return str(NOTE_TEXTS[code]) % worded
 
 
 # --- Reconciliation ----------------------------------------------------------------------------

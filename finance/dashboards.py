@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal import jinja
+from portal.amounts import percent_text
 from portal.permissions import Role, governments_of
 from portal.prepared import PreparedLists
 from portal.registry import (
@@ -18,7 +19,7 @@ from portal.registry import (
     register_panel,
 )
 
-from .money import Money, percent_text
+from .money import Money
 from .offerings import Disbursement, MatchingPool, Offering, Pledge
 
 
@@ -93,6 +94,9 @@ def project_offerings(request, project) -> str:
     for pool in found["pools"]:
         pools_of[pool.offering_id].append(pool)
     now = timezone.now()
+    # The page lists each offering under what it is now, so that a heading
+    # never calls an offering open that takes no pledge.
+    groups: dict[str, list[Offering]] = {"open": [], "upcoming": [], "closed": []}
     for offering in offerings:
         offering.pools = pools_of[offering.pk]
         for pool in offering.pools:
@@ -109,6 +113,16 @@ def project_offerings(request, project) -> str:
             Money(offering.pending, offering.currency).localized() if offering.pending else ""
         )
         offering.closed = offering.closes_at <= now
+        if offering.is_open(now):
+            groups["open"].append(offering)
+        elif offering.status == Offering.Status.OPEN and not offering.closed:
+            offering.opens_on = timezone.localtime(offering.opens_at)
+            groups["upcoming"].append(offering)
+        else:
+            # Closed, or past its closing date and waiting for its last
+            # pledges to settle before its result is known.
+            offering.result_pending = offering.status == Offering.Status.OPEN
+            groups["closed"].append(offering)
         # Keep what you raise: it succeeds below its target too.
         offering.below_target = (
             offering.status == Offering.Status.SUCCEEDED
@@ -117,8 +131,9 @@ def project_offerings(request, project) -> str:
         offering.closes_on = timezone.localtime(offering.closes_at)
         if offering.annual_rate is not None:
             offering.rate_text = percent_text(offering.annual_rate)
+    groups["closed"].reverse()  # the latest to close first
     return jinja.render(
-        "finance/fragments/project_offerings.html", {"offerings": offerings, "project": project}
+        "finance/fragments/project_offerings.html", {"groups": groups, "project": project}
     )
 
 

@@ -6,9 +6,9 @@ from babel.numbers import get_decimal_symbol, get_group_symbol
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from portal.amounts import display_locale
 from portal.forms import FieldsCopiedPerForm
 
-from .money import display_locale
 from .offerings import Pledge
 
 
@@ -108,7 +108,9 @@ def parse_amount(raw: str) -> Decimal:
     if len(marks) > 1:
         return _decimal(sign + _grouped(digits, last))
     whole, fraction = digits.split(last)
-    if len(fraction) != 3:
+    # Only 1 to 3 digits, not led by a zero, stand before a thousands mark: "1311,890" and
+    # "0,500" can only be decimals.
+    if len(fraction) != 3 or not 1 <= len(whole) <= 3 or whole.startswith("0"):
         return _decimal(sign + whole + "." + fraction)
     locale = display_locale()
     if last == get_decimal_symbol(locale):

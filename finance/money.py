@@ -20,7 +20,6 @@ Conventions used throughout the finance package:
 
 import functools
 import math
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import (
@@ -35,16 +34,10 @@ from decimal import (
 )
 from fractions import Fraction
 
-from babel import Locale
-from babel.numbers import (
-    format_currency,
-    format_percent,
-    get_currency_precision,
-    get_currency_symbol,
-    is_currency,
-)
+from babel.numbers import get_currency_precision, is_currency
 
 from finance.exceptions import CurrencyMismatch, MoneyError, UnknownCurrency
+from portal.amounts import amount_text
 
 #: Significant digits kept when an exact rational result is written as a Decimal: the 34 digits
 #: of IEEE 754 decimal128, far more than any minor unit of any amount in circulation needs.
@@ -120,68 +113,6 @@ def _minor_unit_quantum(currency: str) -> Decimal:
     return Decimal((0, (1,), -minor_unit_exponent(currency)))
 
 
-#: Babel needs a territory to pick separators; the interface language alone
-#: names none, so each gets a sensible default.
-DISPLAY_LOCALES = {"en": "en_US", "es": "es_MX", "fr": "fr_FR", "pt": "pt_PT", "ar": "ar"}
-
-
-def display_locale() -> str:
-    """The CLDR locale in which the active interface language shows money and numbers."""
-    from django.utils import translation
-
-    language = (translation.get_language() or "en").split("-")[0]
-    return DISPLAY_LOCALES.get(language, DISPLAY_LOCALES["en"])
-
-
-def percent_text(fraction: Decimal) -> str:
-    """A rate stored as a fraction (0.0550) written as the active interface
-    language writes a percentage, with the decimals it has: "5.5%", "5,5 %"."""
-    return format_percent(fraction.normalize(), locale=display_locale(), decimal_quantization=False)
-
-
-@functools.lru_cache(maxsize=1024)
-def _currency_symbol(currency: str, locale: str) -> str:
-    return get_currency_symbol(currency, locale=locale)
-
-
-def _currency_spacing(text: str, symbol: str) -> str:
-    """CLDR's currencySpacing (the root locale's, which the others keep): where the
-    currency symbol touches a digit and its character on that side is neither a symbol
-    nor a space (a letter: "USD", "F CFA"), a no-break space goes between them. "$" and
-    "€" stay where they are."""
-    at = text.find(symbol) if symbol else -1
-    if at < 0:
-        return text
-    end = at + len(symbol)
-    if end < len(text) and text[end].isdigit() and _apart(symbol[-1]):
-        return f"{text[:end]}\u00a0{text[end:]}"
-    if at > 0 and text[at - 1].isdigit() and _apart(symbol[0]):
-        return f"{text[:at]}\u00a0{text[at:]}"
-    return text
-
-
-@functools.cache
-def _right_to_left(locale: str) -> bool:
-    return Locale.parse(locale).character_order == "right-to-left"
-
-
-def _isolated_symbol(text: str, symbol: str, locale: str) -> str:
-    """In a right-to-left language, a currency symbol written with Latin letters
-    is kept together left to right (between LRI and PDI): Arabic writes
-    "26,000.00 US$", and without it the "$", which takes the direction around
-    it, was laid out on the wrong side of the letters ("$US 26,000.00")."""
-    if not symbol or not _right_to_left(locale):
-        return text
-    if not any(unicodedata.bidirectional(character) == "L" for character in symbol):
-        return text
-    return text.replace(symbol, f"\u2066{symbol}\u2069", 1)
-
-
-def _apart(character: str) -> bool:
-    # CLDR's currencyMatch, [[:^S:]&[:^Z:]]: neither a symbol (Sc, Sm, So, Sk) nor a space.
-    return unicodedata.category(character)[0] not in "SZ"
-
-
 @dataclass(frozen=True, slots=True)
 class Money:
     """An immutable amount of money: an exact decimal ``amount`` in an ISO 4217 ``currency``.
@@ -251,20 +182,13 @@ class Money:
         )
 
     def format(self, locale: str) -> str:
-        """Format for display with Babel, e.g. ``$1,234.50`` (en_US) or ``1.234,50 €`` (es_ES).
-
-        The amount is first rounded half-up to the minor unit, because Babel on its own would
-        round ties half-even and display 0.12 for 0.125 USD. A currency written with letters
-        is kept apart from the digits (``USD 1,234.50`` in es_MX, not ``USD1,234.50``), as
-        CLDR's currency spacing asks and Babel does not do.
-        """
-        text = format_currency(self.quantize().amount, self.currency, locale=locale)
-        symbol = _currency_symbol(self.currency, locale)
-        return _isolated_symbol(_currency_spacing(text, symbol), symbol, locale)
+        """Format for display, e.g. ``$1,234.50`` (en_US) or ``USD 1,234.50`` (es_MX):
+        `portal.amounts.amount_text`, which rounds half-up to the minor unit first."""
+        return amount_text(self.amount, self.currency, locale)
 
     def localized(self) -> str:
         """Format in the active interface language, as pages and messages show money."""
-        return self.format(display_locale())
+        return amount_text(self.amount, self.currency)
 
     def _same_currency(self, other: "Money") -> None:
         if other.currency != self.currency:

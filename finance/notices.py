@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import enum
 
 from django.conf import settings
 from django.db import transaction
@@ -23,23 +24,39 @@ from portal.notifications import notify
 from .money import Money
 from .offerings import Pledge
 
-#: How each end of a pledge is told, by (status, reason given to `_release`).
+
+class Ending(enum.Enum):
+    """How a pledge ended, as the workflow that ended it tells `services._release`:
+    what the investor is told follows from this, never from the wording of the
+    audit entry's reason, which may change freely."""
+
+    #: Unpaid when its time to pay ran out.
+    EXPIRED = "expired"
+    #: Unpaid when its offering closed.
+    CLOSED_UNPAID = "closed unpaid"
+    #: The investor cancelled it: unpaid (cancelled), or paid (refunded).
+    INVESTOR_CANCELLED = "investor cancelled"
+    #: Paid, and refunded because its all-or-nothing offering missed its target.
+    TARGET_MISSED = "target missed"
+
+
+#: How each end of a pledge is told, by its status and its `Ending`.
 ENDINGS = {
-    (Pledge.Status.EXPIRED, ""): _(
+    (Pledge.Status.EXPIRED, Ending.EXPIRED): _(
         "Your pledge of %(amount)s to %(offering)s expired unpaid; its place in the "
         "offering was given back."
     ),
-    (Pledge.Status.EXPIRED, "offering closed"): _(
+    (Pledge.Status.EXPIRED, Ending.CLOSED_UNPAID): _(
         "Your pledge of %(amount)s to %(offering)s expired unpaid when the offering closed."
     ),
-    (Pledge.Status.CANCELLED, "investor cancelled"): _(
+    (Pledge.Status.CANCELLED, Ending.INVESTOR_CANCELLED): _(
         "Your pledge of %(amount)s to %(offering)s is cancelled. Nothing was charged."
     ),
-    (Pledge.Status.REFUNDED, "investor cancelled"): _(
+    (Pledge.Status.REFUNDED, Ending.INVESTOR_CANCELLED): _(
         "Your pledge of %(amount)s to %(offering)s is cancelled. What you paid, "
         "%(paid)s, is on its way back to you."
     ),
-    (Pledge.Status.REFUNDED, "target missed"): _(
+    (Pledge.Status.REFUNDED, Ending.TARGET_MISSED): _(
         "%(offering)s did not reach its target, so nothing is raised: what you paid "
         "for your pledge of %(amount)s, %(paid)s, is on its way back to you."
     ),
@@ -107,8 +124,13 @@ def pledge_paid(pledge: Pledge) -> None:
     )
 
 
-def pledge_ended(pledge: Pledge, reason: str) -> None:
-    """A pledge that has just ended, if its ending is one the investor is told."""
-    message = ENDINGS.get((pledge.status, reason))
-    if message is not None:
-        _tell(pledge, verb=f"pledge.{pledge.status}", message=message)
+def pledge_ended(pledge: Pledge, ending: Ending | None) -> None:
+    """A pledge that has just ended, as `ending` says; None for an ending its
+    investor is not told of. An ending that cannot have led to the pledge's
+    status is a mistake in the caller, refused rather than left untold."""
+    if ending is None:
+        return
+    message = ENDINGS.get((pledge.status, ending))
+    if message is None:
+        raise ValueError(f"a pledge cannot end {pledge.status} as {ending}")
+    _tell(pledge, verb=f"pledge.{pledge.status}", message=message)

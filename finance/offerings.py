@@ -11,7 +11,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import DecimalField, F, Q, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -48,7 +49,9 @@ class Offering(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         OPEN = "open", _("Open for pledges")
-        SUCCEEDED = "succeeded", _("Closed: target reached")
+        # Keep-what-you-raise succeeds below its target too: the label says it
+        # was funded, the pages say how much of the target was raised.
+        SUCCEEDED = "succeeded", _("Closed: funded")
         FAILED = "failed", _("Closed: target missed, refunded")
         DISBURSED = "disbursed", _("Disbursed")
 
@@ -231,8 +234,90 @@ class Offering(models.Model):
                 errors["revenue_share"] = _("Give the share of revenue (between 0 and 1).")
             if self.cap_multiple is None or self.cap_multiple <= 1:
                 errors["cap_multiple"] = _("The cap multiple must be above 1.")
+        capacity_field = "hard_cap" if self.hard_cap is not None else "target"
+        if (
+            self.reserved
+            and self.target is not None
+            and capacity_field not in errors
+            and self.capacity < self.reserved
+        ):
+            # The database refuses a hard cap below `reserved` too
+            # (offering_never_past_cap); this says so by the field.
+            errors[capacity_field] = reserved_above_capacity(self)
+        if self.currency and self.target is not None and not errors.keys() & {"target", "hard_cap"}:
+            currency_error, amount_error = self.project_fit_errors(matching=self.matching_caps())
+            if currency_error:
+                errors["currency"] = currency_error
+            elif amount_error:
+                errors[capacity_field] = amount_error
         if errors:
             raise ValidationError(errors)
+
+    def matching_caps(self, *, leaving_out: int | None = None) -> Decimal:
+        """The most this offering's sponsors may add, in all: the sum of their
+        pools' caps, the pool `leaving_out` (a pk) aside."""
+        if self.pk is None:
+            return Decimal("0")
+        pools = self.matching_pools.exclude(pk=leaving_out)
+        return pools.aggregate(total=Sum("cap_per_offering"))["total"] or Decimal("0")
+
+    def project_fit_errors(self, *, matching: Decimal) -> tuple[str | None, str | None]:
+        """Why what this offering may raise does not fit in what its project
+        still seeks: a currency other than the project's, or an amount past
+        it; (None, None) when it fits.
+
+        What it may raise is its capacity (pledges stop there) plus `matching`,
+        what its sponsors may add. What the project still seeks is its amount
+        less what its other offerings count for: one still raising (a draft or
+        open) what it may raise, one that succeeded what it raised, pledges
+        and matches, and one that failed nothing, since its money went back.
+        Bonds belong to no project and are left out; so are an offering whose
+        raising is over, whose terms no longer decide anything, and a project
+        that has not said what it seeks."""
+        if (
+            self.project_id is None
+            or self.status not in STILL_RAISING
+            or self.project.funding_sought is None
+        ):
+            return None, None
+        project = self.project
+        if self.currency != project.currency:
+            return _(
+                "The project seeks its amount in %(project)s: its offerings raise %(project)s "
+                "too, not %(offering)s."
+            ) % {"project": project.currency, "offering": self.currency}, None
+        amount = Decimal("0")
+        zero = Value(Decimal("0"), output_field=DecimalField(**AMOUNT))
+        others = (
+            Offering.objects.filter(project_id=self.project_id)
+            .exclude(pk=self.pk)
+            .exclude(status=Offering.Status.FAILED)
+            .annotate(
+                caps=Coalesce(Sum("matching_pools__cap_per_offering"), zero),
+                matched=Coalesce(Sum("matching_pools__committed"), zero),
+            )
+        )
+        for other in others:
+            if other.status in STILL_RAISING:
+                amount += other.capacity + other.caps
+            else:
+                amount += other.reserved + other.matched
+        limit = project.funding_sought - amount
+        total = self.capacity + matching
+        if total <= limit:
+            return None, None
+        return None, _(
+            "This offering could raise %(total)s: %(pledges)s in pledges and %(matching)s "
+            "from its matching sponsors. Its project seeks %(sought)s, of which its other "
+            "offerings account for %(others)s, so at most %(limit)s is left for this one."
+        ) % {
+            "total": self.money(total).localized(),
+            "pledges": self.money(self.capacity).localized(),
+            "matching": self.money(matching).localized(),
+            "sought": self.money(project.funding_sought).localized(),
+            "others": self.money(amount).localized(),
+            "limit": self.money(max(limit, Decimal("0"))).localized(),
+        }
 
     def _tenor_error(self) -> str | None:
         """Why the tenor of a loan or bond makes no schedule, or None."""
@@ -267,6 +352,17 @@ class Offering(models.Model):
                 "give a tenor that is a multiple of %(period)d months (%(months)d is not)."
             ) % {"per_year": self.periods_per_year, "period": period, "months": self.tenor_months}
         return None
+
+
+#: Offerings whose terms still decide what they raise.
+STILL_RAISING = (Offering.Status.DRAFT, Offering.Status.OPEN)
+
+
+def reserved_above_capacity(offering: Offering) -> str:
+    """Why an offering cannot be set to raise less than its pledges reserve."""
+    return _(
+        "Pledges already reserve %(reserved)s of this offering: what it may raise cannot be less."
+    ) % {"reserved": offering.money(offering.reserved).localized()}
 
 
 class Pledge(models.Model):
@@ -385,6 +481,21 @@ class MatchingPool(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sponsor} × {self.ratio}"
+
+    def clean(self) -> None:
+        """What the offering may raise with this cap, its pledges and every
+        sponsor's matching, fits in what its project still seeks
+        (Offering.project_fit_errors)."""
+        if self.offering_id is None or self.cap_per_offering is None:
+            return
+        offering = self.offering
+        currency_error, amount_error = offering.project_fit_errors(
+            matching=offering.matching_caps(leaving_out=self.pk) + self.cap_per_offering
+        )
+        if currency_error:
+            raise ValidationError(currency_error)
+        if amount_error:
+            raise ValidationError({"cap_per_offering": amount_error})
 
     @property
     def exhausted(self) -> bool:

@@ -254,8 +254,11 @@ def _plan_month(plan_id: int, today: datetime.date) -> str:
     period = _period(today)
     with transaction.atomic():
         # Skipped if another run holds it: that run makes this month's pledge.
+        # Only the plan's row: the investor and the offering are locked by
+        # pledge_create in their turn, and a joined lock here would skip the
+        # month whenever anything else held the investor's row.
         plan = (
-            PledgePlan.objects.select_for_update(skip_locked=True)
+            PledgePlan.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("investor", "offering")
             .filter(pk=plan_id, status=PledgePlan.Status.ACTIVE, last_period__lt=period)
             .first()
@@ -299,5 +302,10 @@ def _plan_month(plan_id: int, today: datetime.date) -> str:
                 url = reverse("finance:pledge", args=[pledge.pk])
                 verb = "plan.pledged"
                 outcome = "pledged"
-        notify([investor], verb=verb, message=message, params=params, url=url)
+        # Written once the month commits, as every notice of a pledge is
+        # (finance.notices): the investor hears of the month's pledge only once
+        # it is made, and of a month rolled back not at all.
+        transaction.on_commit(
+            lambda: notify([investor], verb=verb, message=message, params=params, url=url)
+        )
     return outcome

@@ -634,9 +634,9 @@ def svg_line_chart(
     left, right, top, bottom = 55, 10, 30, 30
     points = [p for _n, _c, values in series for p in values]
     if not points:
-        return _svg(
-            width, height, title, [f'<text x="10" y="20">{_drawn(_("No data yet"))}</text>']
-        )
+        # Outside the f-string, where the catalogs' extraction would not see it.
+        empty = _drawn(_("No data yet"))
+        return _svg(width, height, title, [f'<text x="10" y="20">{empty}</text>'])
     first = min(d for d, _v in points)
     last = max(d for d, _v in points)
     span = max((last - first).days, 1)

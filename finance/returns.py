@@ -15,6 +15,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Round
+from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -203,8 +205,16 @@ class Repayment(models.Model):
         ordering = ["offering", "received_on", "pk"]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="repayment_positive"),
+            # Compared at the columns' decimals: SQLite keeps decimals as binary floats, in
+            # which 136.33 + 1175.56 is not 1311.89; PostgreSQL's numeric rounds nothing away.
             models.CheckConstraint(
-                condition=Q(amount=F("interest_part") + F("principal_part") + F("excess")),
+                condition=Exact(
+                    Round("amount", AMOUNT["decimal_places"]),
+                    Round(
+                        F("interest_part") + F("principal_part") + F("excess"),
+                        AMOUNT["decimal_places"],
+                    ),
+                ),
                 name="repayment_fully_applied",
             ),
         ]

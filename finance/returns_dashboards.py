@@ -1,11 +1,19 @@
 """Returns' sections of the dashboards and menu; imported from FinanceConfig.ready()."""
 
 from django.db.models import Count, Min, Q
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from portal.permissions import Role, governments_of, has_role
-from portal.registry import DashboardPanel, MenuEntry, register_menu_entry, register_panel
+from portal.registry import (
+    DashboardPanel,
+    MenuEntry,
+    register_fragment,
+    register_menu_entry,
+    register_panel,
+)
 
 from .offerings import Instrument
 from .returns import BondIssue, LoanSchedule, PayoutRequest, RevenueReport
@@ -57,6 +65,43 @@ def entrepreneur_revenue_shares(request):
         status=Offering.Status.DISBURSED,
     ).order_by("pk")
     return {"offerings": list(offerings)} if offerings else None
+
+
+#: Where the owner of a disbursed offering pays or reports, by instrument: URL name, link text.
+OWNER_PAGES = {
+    Instrument.LOAN: ("returns:loan", _("Loan repayments")),
+    Instrument.REVENUE_SHARE: ("returns:revenue", _("Revenue share reports")),
+}
+_OWNED_OFFERINGS_ATTR = "_puente_owned_disbursed_offerings"
+
+
+def owner_obligation_links(request, project) -> str:
+    """On the owner's list of projects, a link to the page of each of the project's
+    disbursed loans and revenue shares: where its owner repays or reports revenue.
+    The owner's offerings are read once per request, however many rows the list has."""
+    from .offerings import Offering
+
+    if not request.user.is_authenticated:
+        return ""
+    by_project = getattr(request, _OWNED_OFFERINGS_ATTR, None)
+    if by_project is None:
+        by_project = {}
+        owned = Offering.objects.filter(
+            project__owner=request.user,
+            instrument__in=list(OWNER_PAGES),
+            status=Offering.Status.DISBURSED,
+        ).order_by("pk")
+        for offering in owned.only("pk", "project_id", "instrument"):
+            by_project.setdefault(offering.project_id, []).append(offering)
+        setattr(request, _OWNED_OFFERINGS_ATTR, by_project)
+    return format_html_join(
+        " · ",
+        '<a href="{}">{}</a>',
+        (
+            (reverse(OWNER_PAGES[o.instrument][0], args=[o.pk]), OWNER_PAGES[o.instrument][1])
+            for o in by_project.get(project.pk, [])
+        ),
+    )
 
 
 def government_bonds(request):
@@ -151,6 +196,7 @@ register_panel(
         order=26,
     )
 )
+register_fragment("projects.my_projects.row", "finance.returns", owner_obligation_links)
 register_menu_entry(
     MenuEntry(
         "finance.portfolio",

@@ -502,12 +502,21 @@ def bank_reference_for(pledge: Pledge) -> str:
 
 
 def _release(
-    pledge: Pledge, status: str, *, actor=None, reason: str = "", only_from: tuple = Pledge.ACTIVE
+    pledge: Pledge,
+    status: str,
+    *,
+    ending: notices.Ending | None,
+    actor=None,
+    reason: str = "",
+    only_from: tuple = Pledge.ACTIVE,
 ) -> Pledge:
     """Move an active pledge to a final status and give back its capacity.
     Runs inside the caller's transaction, under the offering's lock; the
     status is re-read under the pledge's lock, so a pledge paid meanwhile is
-    not expired (`only_from=(PENDING,)`)."""
+    not expired (`only_from=(PENDING,)`).
+
+    `ending` says how the investor is told (`notices.ENDINGS`), None for an
+    ending nobody is told of; `reason` is only the audit entry's wording."""
     offering = _lock_offering(pledge.offering_id)
     pledge = (
         Pledge.objects.select_for_update(of=("self",)).select_related("investor").get(pk=pledge.pk)
@@ -529,7 +538,7 @@ def _release(
         reason=reason,
     )
     pledge.offering = offering
-    notices.pledge_ended(pledge, reason)
+    notices.pledge_ended(pledge, ending)
     return pledge
 
 
@@ -604,7 +613,12 @@ def _pledge_expire_unless_changed(pledge_id: int, cancelled: frozenset[tuple]) -
         pledge = Pledge.objects.select_for_update().get(pk=pledge_id)
         if not _stopped_pledges({pledge_id: cancelled}):
             return False
-        released = _release(pledge, Pledge.Status.EXPIRED, only_from=(Pledge.Status.PENDING,))
+        released = _release(
+            pledge,
+            Pledge.Status.EXPIRED,
+            ending=notices.Ending.EXPIRED,
+            only_from=(Pledge.Status.PENDING,),
+        )
         return released.status == Pledge.Status.EXPIRED
 
 
@@ -1160,6 +1174,7 @@ def pledge_cancel(*, pledge: Pledge, by, to_wallet: bool = False) -> Pledge:
         pledge = _release(
             pledge,
             Pledge.Status.REFUNDED if was_paid else Pledge.Status.CANCELLED,
+            ending=notices.Ending.INVESTOR_CANCELLED,
             actor=by,
             reason="investor cancelled",
             only_from=(pledge.status,) if pledge.status in Pledge.ACTIVE else (),
@@ -1367,6 +1382,7 @@ def offering_close(*, offering: Offering, now: datetime.datetime | None = None) 
                 _release(
                     pledge,
                     Pledge.Status.EXPIRED,
+                    ending=notices.Ending.CLOSED_UNPAID,
                     reason="offering closed",
                     only_from=(Pledge.Status.PENDING,),
                 )
@@ -1399,6 +1415,7 @@ def offering_close(*, offering: Offering, now: datetime.datetime | None = None) 
                 released = _release(
                     pledge,
                     Pledge.Status.REFUNDED,
+                    ending=notices.Ending.TARGET_MISSED,
                     reason="target missed",
                     only_from=(Pledge.Status.PAID,),
                 )

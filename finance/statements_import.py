@@ -18,6 +18,7 @@ import csv
 import datetime
 import hashlib
 import io
+import logging
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from decimal import Decimal, InvalidOperation
 from xml.parsers import expat
 
 from django.db import IntegrityError, transaction
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 from stdnum import iso11649
 
@@ -36,6 +38,8 @@ from .money import Money
 from .offerings import Pledge
 from .payments.bank_transfer import match_line
 from .services import matching_batch, pledges_lock
+
+logger = logging.getLogger(__name__)
 
 MAX_STATEMENT_BYTES = 5 * 1024 * 1024
 CAMT053_NAMESPACE = re.compile(r"^urn:iso:std:iso:20022:tech:xsd:camt\.053\.001\.(\d{2})$")
@@ -578,6 +582,9 @@ def import_statement(*, file_bytes: bytes, filename: str, uploaded_by) -> BankSt
         existing.already_imported = True
         return existing
     parsed = parse_statement(file_bytes)
+    # The line being stored, then the one being matched: what the database refused.
+    storing: ParsedLine | None = None
+    matching: BankStatementLine | None = None
     try:
         with transaction.atomic():
             statement = BankStatementImport.objects.create(
@@ -595,6 +602,7 @@ def import_statement(*, file_bytes: bytes, filename: str, uploaded_by) -> BankSt
                 if key in known:
                     continue
                 known.add(key)  # the same entry twice in one file counts once
+                storing = parsed_line
                 new_lines.append(
                     BankStatementLine.objects.create(
                         statement_import=statement,
@@ -611,6 +619,7 @@ def import_statement(*, file_bytes: bytes, filename: str, uploaded_by) -> BankSt
                         is_reversal=parsed_line.is_reversal,
                     )
                 )
+            storing = None
             statement.new_line_count = len(new_lines)
             statement.known_line_count = len(parsed.lines) - len(new_lines)
             statement.save(update_fields=["new_line_count", "known_line_count"])
@@ -632,23 +641,53 @@ def import_statement(*, file_bytes: bytes, filename: str, uploaded_by) -> BankSt
             # so a sponsor's last funds are shared, not taken by the first line.
             with matching_batch():
                 for line in new_lines:
+                    matching = line
                     match_line(line)
+                matching = None
             AuditEntry.record(
                 actor=uploaded_by,
                 action="bank_statement.imported",
                 obj=statement,
                 data={"file": statement.original_name, **statement.status_counts()},
             )
-    except IntegrityError:
+    except IntegrityError as refused:
         # The same file, or a line of it, imported by a concurrent request that
         # committed first: what it stored stands.
         existing = BankStatementImport.objects.filter(sha256=digest).first()
-        if existing is None:
+        if existing is not None:
+            existing.already_imported = True
+            return existing
+        if storing is not None and (storing.account, storing.entry_reference) in _known_keys(
+            [storing]
+        ):
             raise StatementError(
                 _(
                     "Another import stored some of these lines at the same moment. Import the file again."
                 )
             ) from None
-        existing.already_imported = True
-        return existing
+        # Anything else is refused again on every try: said once, with the line, and logged.
+        line = storing or matching
+        logger.exception(
+            "Statement %r was not imported: the database refused %s",
+            filename,
+            f"line {line.entry_reference}" if line else "the import (no single line)",
+        )
+        raise StatementError(_refused_message(line)) from refused
     return statement
+
+
+def _refused_message(line: ParsedLine | BankStatementLine | None) -> str:
+    if line is None:
+        return _(
+            "The file could not be imported: the database refused it. Nothing from the file "
+            "was stored; the error was logged for the technical team."
+        )
+    return _(
+        "The line %(entry)s (%(amount)s, booked on %(date)s) could not be imported: the "
+        "database refused it. Nothing from the file was stored; the error was logged for the "
+        "technical team."
+    ) % {
+        "entry": line.entry_reference,
+        "amount": Money(line.amount, line.currency).localized(),
+        "date": formats.date_format(line.booking_date),
+    }

@@ -19,13 +19,14 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from portal.amounts import percent_text
 from portal.prepared import Prepared
 from projects.models import Project
 
 from . import knowledge, plans, services
 from .forms import KnowledgeTestForm, PledgeForm
 from .forms_bonds import COUPON_FREQUENCIES
-from .money import Money, percent_text
+from .money import Money
 from .offerings import Offering, Pledge
 from .payments import PaymentError, provider_for
 

@@ -5,8 +5,9 @@ bond page; staff approving withdrawals."""
 from __future__ import annotations
 
 import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
+from babel.numbers import get_decimal_symbol
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -23,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from portal.amounts import display_locale
 from portal.middleware import back_office, require_two_factor
 from portal.models import AuditEntry
 from portal.permissions import Role, has_role, membership_in
@@ -31,8 +33,8 @@ from portal.uploads import download_response
 from . import returns_services as rs
 from . import services
 from .exceptions import MoneyError
-from .forms import RevenueReportForm
-from .money import Money
+from .forms import RevenueReportForm, parse_amount
+from .money import Money, too_many_decimals
 from .offerings import Instrument, Offering, Pledge
 from .payments import PaymentError
 from .portfolio import portfolio_charts, portfolio_for, transactions_csv
@@ -55,12 +57,25 @@ def _is_staff(user) -> bool:
     return has_role(user, Role.REVIEWER)
 
 
-def _decimal(value: str | None) -> Decimal | None:
-    try:
-        amount = Decimal((value or "").strip().replace(",", ""))
-    except InvalidOperation:
+def _amount(text: str | None, currency: str, refused: type[rs.ReturnsError]) -> Decimal | None:
+    """The amount typed in a form, read as the pledge form reads it (`parse_amount`: the
+    page's language's separators, "1311,89" in Spanish as in French is 1,311.89), or None
+    when nothing was typed. Raises `refused` with what to show for what cannot be read
+    surely (never guessed: money read a hundred times too large is not a typo to correct
+    later) or has more decimals than `currency` has."""
+    if not (text or "").strip():
         return None
-    return amount if amount.is_finite() else None
+    try:
+        amount = parse_amount(text)
+    except forms.ValidationError as unreadable:
+        raise refused(unreadable.messages[0]) from None
+    try:
+        minor_unit = services.quantum(currency)
+    except MoneyError:
+        return amount  # not a currency: the service refuses it, saying so
+    if amount != amount.quantize(minor_unit):
+        raise refused(too_many_decimals(currency))
+    return amount
 
 
 # --- Investor -----------------------------------------------------------------------------------
@@ -130,12 +145,11 @@ def wallet_reinvest(request):
     except ValueError:
         offering_pk = 0
     offering = pledgeable_offering_or_404(offering_pk)
-    amount = _decimal(request.POST.get("amount"))
     try:
         pledge = rs.wallet_reinvest(
             investor=request.user,
             offering=offering,
-            amount=amount,
+            amount=_amount(request.POST.get("amount"), offering.currency, rs.WalletRefused),
             idempotency_key=(request.POST.get("key") or "")[:64] or services.new_pledge_key(),
         )
     except services.OfferingBusy:
@@ -156,7 +170,6 @@ def wallet_reinvest(request):
 @login_required
 @require_POST
 def wallet_withdraw(request):
-    amount = _decimal(request.POST.get("amount"))
     currency = request.POST.get("currency", "")
     bank_account = None
     if request.POST.get("bank_account"):
@@ -164,6 +177,7 @@ def wallet_withdraw(request):
             user=request.user, pk=request.POST["bank_account"]
         ).first()
     try:
+        amount = _amount(request.POST.get("amount"), currency, rs.WalletRefused)
         if amount is None:
             raise rs.WalletRefused(_("Enter an amount greater than zero."))
         rs.payout_request(
@@ -328,7 +342,7 @@ def loan_repayment_record(request, pk: int):
     offering = _loan_viewer(request, pk)
     if not _is_staff(request.user):
         raise PermissionDenied
-    amount = _decimal(request.POST.get("amount"))
+    currency = request.POST.get("currency") or offering.currency
     try:
         received_on = datetime.date.fromisoformat(request.POST.get("received_on", ""))
     except ValueError:
@@ -338,11 +352,12 @@ def loan_repayment_record(request, pk: int):
     try:
         if not key:
             raise rs.RepaymentRefused(_("This form has expired: reload the page and try again."))
+        amount = _amount(request.POST.get("amount"), currency, rs.RepaymentRefused)
         if amount is None or received_on is None:
             raise rs.RepaymentRefused(_("Enter the amount and the date it was received."))
         repayment = rs.repayment_record(
             offering=offering,
-            amount=Money(amount, request.POST.get("currency") or offering.currency),
+            amount=Money(amount, currency),
             received_on=received_on,
             reference=request.POST.get("reference", ""),
             idempotency_key=f"manual:{offering.pk}:{key}",
@@ -395,12 +410,13 @@ def loan_card_repay(request, pk: int):
     error = ""
     amount_text = request.POST.get("amount", "")
     if request.method == "POST" and schedule is not None:
-        amount = _decimal(amount_text)
+        currency = request.POST.get("currency") or offering.currency
         try:
+            amount = _amount(amount_text, currency, rs.RepaymentRefused)
             if amount is None:
                 raise rs.RepaymentRefused(_("Enter the amount you want to pay."))
             try:
-                money = Money(amount, request.POST.get("currency") or offering.currency)
+                money = Money(amount, currency)
             except MoneyError as unknown_currency:
                 raise rs.RepaymentRefused(
                     _("This loan is repaid in %(loan)s.") % {"loan": offering.currency}
@@ -420,8 +436,12 @@ def loan_card_repay(request, pk: int):
         else:
             return redirect("returns:loan_card_payment", offering.pk, card_payment.pk)
     due = rs.loan_amount_due_next(schedule, today) if schedule else Decimal("0")
-    if request.method != "POST":
-        amount_text = format(Money(due, offering.currency).quantize().amount, "f") if due else ""
+    if request.method != "POST" and due:
+        # Written with the language's decimal mark, as `_amount` reads it back: "1.500"
+        # (KWD) is refused in French, where it could be 1500 or 1,5.
+        amount_text = format(Money(due, offering.currency).quantize().amount, "f").replace(
+            ".", get_decimal_symbol(display_locale())
+        )
     return render(
         request,
         "finance/returns/loan_card.html",

@@ -33,6 +33,7 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from portal.permissions import Role, has_role
 
+from .admin_offerings import MONEY_MENU_HOOK
 from .bank import BankStatementImport, BankStatementLine
 from .offerings import AMOUNT, Pledge
 from .payments.bank_transfer import BankMatchError, assign_line, resolve_line
@@ -44,14 +45,23 @@ QUEUE_URL_NAME = "finance_bank_queue"
 LINE_URL_NAME = "finance_bank_line"
 
 Status = BankStatementLine.Status
+#: What became of a statement's lines, in the order they are shown. Each line is in
+#: exactly one: its status, or "already imported" when an earlier file (or the same
+#: entry earlier in the file) brought it. Lines "not matched yet" only exist while an
+#: import runs; they are shown if any are left.
 COUNTED_STATUSES = (
     Status.MATCHED,
+    Status.REPAYMENT,
+    Status.REVENUE_SHARE,
     Status.PARTIAL,
     Status.OVERPAID,
     Status.LATE,
     Status.UNMATCHED,
     Status.IGNORED,
+    Status.RESOLVED,
+    Status.NEW,
 )
+ALREADY_IMPORTED = "already-imported"
 
 
 def forbidden(request):
@@ -116,7 +126,53 @@ def _status_counts(counts: dict) -> list[dict]:
     return [
         {"status": status, "label": labels[status], "count": counts.get(status, 0)}
         for status in COUNTED_STATUSES
+        if status != Status.NEW or counts.get(status)
     ]
+
+
+def _outcomes(statement: BankStatementImport) -> list[dict]:
+    """One entry per outcome of the statement's lines; the counts add up to the lines
+    in the file."""
+    return [
+        *_status_counts(statement.status_counts()),
+        {
+            "status": ALREADY_IMPORTED,
+            "label": _("Already imported"),
+            "count": statement.known_line_count,
+        },
+    ]
+
+
+def _import_summary(statement: BankStatementImport) -> str:
+    """The message after an import: every line of the file counted once."""
+    counts = statement.status_counts()
+    summary = _(
+        "Statement imported. Lines in the file: %(total)s. Matched to a pledge %(matched)s, "
+        "loan repayments recorded %(repayment)s, revenue shares recorded %(revenue)s, "
+        "partial %(partial)s, overpaid %(overpaid)s, late %(late)s, unmatched %(unmatched)s, "
+        "debits ignored %(ignored)s, already imported %(known)s."
+    ) % {
+        "total": statement.line_count,
+        "matched": counts[Status.MATCHED],
+        "repayment": counts[Status.REPAYMENT],
+        "revenue": counts[Status.REVENUE_SHARE],
+        "partial": counts[Status.PARTIAL],
+        "overpaid": counts[Status.OVERPAID],
+        "late": counts[Status.LATE],
+        "unmatched": counts[Status.UNMATCHED],
+        "ignored": counts[Status.IGNORED],
+        "known": statement.known_line_count,
+    }
+    # Matching ends inside the import, and nobody resolves a line before it commits;
+    # should either ever happen, the figures above would not add up: say so.
+    leftover = counts[Status.NEW] + counts[Status.RESOLVED]
+    if leftover:
+        summary += " " + _("Other lines: %(count)s.") % {"count": leftover}
+    if statement.unbooked_count:
+        summary += " " + _("Entries not booked yet, not imported: %(count)s.") % {
+            "count": statement.unbooked_count
+        }
+    return summary
 
 
 # --- Upload and the list of imports -----------------------------------------------------------
@@ -169,26 +225,7 @@ class StatementImportsView(BankAdminView):
                 % {"date": formats.date_format(statement.imported_at, "DATETIME_FORMAT")},
             )
         else:
-            # Named one by one: the status counts have a "new" key of their own
-            # (lines not matched yet), which must not stand for the new lines.
-            counts = statement.status_counts()
-            messages.success(
-                request,
-                _(
-                    "Statement imported: %(new)s new lines (%(known)s already known). "
-                    "Matched %(matched)s, partial %(partial)s, overpaid %(overpaid)s, "
-                    "late %(late)s, unmatched %(unmatched)s."
-                )
-                % {
-                    "new": statement.new_line_count,
-                    "known": statement.known_line_count,
-                    "matched": counts[Status.MATCHED],
-                    "partial": counts[Status.PARTIAL],
-                    "overpaid": counts[Status.OVERPAID],
-                    "late": counts[Status.LATE],
-                    "unmatched": counts[Status.UNMATCHED],
-                },
-            )
+            messages.success(request, _import_summary(statement))
         return redirect(import_url(statement))
 
     def get_context_data(self, **kwargs):
@@ -244,7 +281,7 @@ class StatementImportView(BankAdminView):
         page = Paginator(lines, self.paginate_by).get_page(self.request.GET.get("p"))
         context.update(
             statement=self.statement,
-            counts=_status_counts(self.statement.status_counts()),
+            counts=_outcomes(self.statement),
             page_obj=page,
             lines=[(line, line_url(line)) for line in page.object_list],
         )
@@ -394,6 +431,7 @@ class BankLineView(BankAdminView):
 
 
 # --- Registration ----------------------------------------------------------------------------------
+# The pages below are in the Money menu (admin_offerings.MoneyGroup), shown to reviewers.
 
 
 class ReviewerMenuItem(MenuItem):
@@ -427,7 +465,7 @@ def register_bank_statement_urls():
     ]
 
 
-@hooks.register("register_admin_menu_item")
+@hooks.register(MONEY_MENU_HOOK)
 def register_bank_statements_menu_item():
     return ReviewerMenuItem(
         _("Bank statements"),
@@ -438,7 +476,7 @@ def register_bank_statements_menu_item():
     )
 
 
-@hooks.register("register_admin_menu_item")
+@hooks.register(MONEY_MENU_HOOK)
 def register_loan_servicing_menu_item():
     from django.urls import reverse_lazy
 
@@ -452,7 +490,7 @@ def register_loan_servicing_menu_item():
     )
 
 
-@hooks.register("register_admin_menu_item")
+@hooks.register(MONEY_MENU_HOOK)
 def register_payouts_menu_item():
     from django.urls import reverse_lazy
 

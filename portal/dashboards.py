@@ -42,7 +42,10 @@ def security_context(request):
 
 
 def enterprises_context(request):
-    return {"organizations": enterprises_of(request.user)}
+    # Owning a project in one's own name also makes an entrepreneur: someone with no
+    # cooperative or company has no use for this panel.
+    organizations = enterprises_of(request.user)
+    return {"organizations": organizations} if organizations else None
 
 
 def governments_context(request):

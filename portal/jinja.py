@@ -7,8 +7,9 @@ the same markup renders several times faster. Such templates live in an
 app's `jinja2/` folder and keep to what both `makemessages` and Jinja2 read:
 `{{ _("text") }}` for a translatable string, `|format(name=value)` for its
 placeholders (the msgid is the one a `{% blocktranslate %}` would make), and
-Django's own filters for dates, numbers and file sizes, so that a page says
-things exactly as the rest of the portal does.
+Django's own filters for dates, numbers and file sizes, and the portal's
+`amount` for sums of money, so that a page says things exactly as the rest
+of the portal does.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from django.utils import translation
 from django.utils.safestring import SafeString, mark_safe
 from jinja2 import Environment, StrictUndefined
 
+from portal.amounts import amount_or_blank
 from portal.registry import render_fragments
 
 
@@ -69,6 +71,7 @@ def environment(**options) -> Environment:
     env.install_gettext_callables(translate, translation.ngettext, newstyle=False)
     env.globals.update(url=url, fragments=render_fragments)
     env.filters.update(
+        amount=amount_or_blank,
         date=defaultfilters.date,
         floatformat=defaultfilters.floatformat,
         linebreaks=defaultfilters.linebreaks_filter,

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db import transaction
-from django.db.models import Count, F, OuterRef, Subquery
+from django.db import connections, router, transaction
+from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 
 from .models import Notification, User
+from .prepared import Insert, statement_cursor
+
+_insert = Insert(Notification)
 
 
 def notify(
@@ -40,17 +43,33 @@ def notify(
         rows.append(Notification(recipient=user, verb=verb, message=text[:300], url=url))
     if len(rows) == 1:
         # One row: one INSERT, without the transaction bulk_create opens around its batches.
-        rows[0].save(force_insert=True)
-        created = rows
+        created = [_insert(rows[0])]
     else:
         created = Notification.objects.bulk_create(rows)
     if seen:
-        # One notification each: the header's count goes up by one.
-        User.objects.filter(pk__in=seen).update(unread_notifications=F("unread_notifications") + 1)
+        _count_up(sorted(seen))
     if email:
         ids = [n.pk for n in created]
         transaction.on_commit(lambda: [send_notification_email.delay(pk) for pk in ids])
     return created
+
+
+def _count_up(user_ids: list[int]) -> None:
+    """One notification each: the header's count goes up by one, in one
+    UPDATE written once, where the ORM would write it again on every call
+    (the larger part of a notification's CPU)."""
+    using = router.db_for_write(User)
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    meta = User._meta
+    column = quote(meta.get_field("unread_notifications").column)
+    marks = ", ".join(["%s"] * len(user_ids))
+    sql = (
+        f"UPDATE {quote(meta.db_table)} SET {column} = {column} + 1 "  # noqa: S608 - names from model metadata
+        f"WHERE {quote(meta.pk.column)} IN ({marks})"
+    )
+    with transaction.mark_for_rollback_on_error(using), statement_cursor(connection) as cursor:
+        cursor.execute(sql, user_ids)
 
 
 def unread_recount(user: User) -> int:

@@ -3,7 +3,9 @@
 Roles follow from memberships, computed once per request:
 
 - investor: every signed-in person (diaspora members and returnees alike);
-- entrepreneur: a member of a cooperative or company;
+- entrepreneur: a member of a cooperative or company, or the owner of a
+  project (an app grants this through `register_role_grant`: portal knows
+  nothing of projects);
 - local government: a member of a local-government organization; only its
   administrators commit its money (matching pools, bond series), the other
   members see what it committed;
@@ -54,6 +56,7 @@ OPERATOR_STAFF_ROLES = (Membership.Role.REVIEWER, Membership.Role.FINANCE, Membe
 BACK_OFFICE_ROLES = frozenset({Role.LOCAL_GOVERNMENT, Role.REVIEWER})
 
 _CACHE_ATTR = "_puente_memberships"
+_GRANTED_ATTR = "_puente_granted_roles"
 
 
 def memberships(user) -> list[Membership]:
@@ -82,9 +85,55 @@ def memberships_cache_key(user_id: int) -> str:
 
 
 def forget_memberships(user) -> None:
-    if hasattr(user, _CACHE_ATTR):
-        delattr(user, _CACHE_ATTR)
-    cache.delete(memberships_cache_key(user.pk))
+    """Forget what the user's roles were worked out from: their memberships and
+    the roles other apps grant them."""
+    for attr in (_CACHE_ATTR, _GRANTED_ATTR):
+        if hasattr(user, attr):
+            delattr(user, attr)
+    cache.delete_many([memberships_cache_key(user.pk), granted_roles_cache_key(user.pk)])
+
+
+# --- Roles other apps grant ------------------------------------------------------------------
+# Owning a project makes a person an entrepreneur, whether or not they belong to a
+# cooperative or company; portal cannot ask projects, so the projects app registers
+# the test from its AppConfig.ready() (the way panels are registered).
+
+_role_grants: dict[str, tuple[Role, Callable]] = {}
+
+
+def register_role_grant(key: str, role: Role, holds: Callable) -> None:
+    """`holds(user)` says whether the user has `role` through what the app
+    registering it keeps. The app calls `forget_granted_roles` when that changes."""
+    _role_grants[key] = (role, holds)
+
+
+def granted_roles_cache_key(user_id: int) -> str:
+    return f"portal:granted-roles:{user_id}"
+
+
+def forget_granted_roles(user_id: int) -> None:
+    cache.delete(granted_roles_cache_key(user_id))
+
+
+def granted_roles(user, *, held: frozenset[Role] = frozenset()) -> frozenset[Role]:
+    """The roles the registered grants give the user. A grant of a role they already
+    hold (a member of a cooperative is an entrepreneur) is not asked; each answer is
+    kept on the user object and in the shared cache, as the memberships are."""
+    answers = getattr(user, _GRANTED_ATTR, None)
+    if answers is None:
+        answers = cache.get(granted_roles_cache_key(user.pk)) or {}
+    unasked = [
+        key
+        for key, (role, _holds) in _role_grants.items()
+        if role not in held and key not in answers
+    ]
+    if unasked:
+        answers = {**answers, **{key: bool(_role_grants[key][1](user)) for key in unasked}}
+        cache.set(granted_roles_cache_key(user.pk), answers, timeout=600)
+    setattr(user, _GRANTED_ATTR, answers)
+    return frozenset(
+        _role_grants[key][0] for key, holds in answers.items() if holds and key in _role_grants
+    )
 
 
 def roles_of(user) -> frozenset[Role]:
@@ -101,6 +150,7 @@ def roles_of(user) -> frozenset[Role]:
             roles.add(Role.REVIEWER)
     if user.is_superuser:
         roles.add(Role.REVIEWER)
+    roles |= granted_roles(user, held=frozenset(roles))
     return frozenset(roles)
 
 

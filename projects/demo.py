@@ -803,6 +803,9 @@ def _submitted(project: Project, *, owner) -> None:
         size=len(pdf),
         uploaded_by=owner,
     )
+    # Frozen from what is stored, as project_submit freezes it: the funding
+    # sought read back with its two decimals, not the figure the spec gave.
+    project.refresh_from_db()
     ProjectVersion.objects.create(
         project=project, number=1, data=project.snapshot(), created_by=owner
     )

@@ -3,6 +3,7 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms import inlineformset_factory
+from django.utils.formats import number_format
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -204,7 +205,37 @@ class ImpactReportForm(forms.Form):
             self.add_error("period_end", _("The period ends before it starts."))
         if bool(data.get("custom_label")) != (data.get("custom_value") is not None):
             self.add_error("custom_value", _("Give both a name and a value, or neither."))
+        self._check_jobs_add_up(data)
         return data
+
+    #: The "of which" figures: each counts some of the jobs created.
+    JOB_SUBSETS = ("jobs_returnees", "jobs_women", "jobs_non_migrants")
+    #: Those that count different people: whoever came back once migrated.
+    DISJOINT_JOB_SUBSETS = ("jobs_returnees", "jobs_non_migrants")
+
+    def _check_jobs_add_up(self, data: dict) -> None:
+        jobs = data.get("indicator_jobs_created")
+        if jobs is None:
+            return
+        params = {"jobs": number_format(jobs.normalize())}
+        for key in self.JOB_SUBSETS:
+            part = data.get(f"indicator_{key}")
+            if part is not None and part > jobs:
+                self.add_error(
+                    f"indicator_{key}",
+                    _("This cannot be more than the jobs created (%(jobs)s).") % params,
+                )
+        # add_error took any figure already refused out of the cleaned data.
+        parts = [data.get(f"indicator_{key}") for key in self.DISJOINT_JOB_SUBSETS]
+        if None not in parts and sum(parts) > jobs:
+            self.add_error(
+                f"indicator_{self.DISJOINT_JOB_SUBSETS[-1]}",
+                _(
+                    "Returnees and non-migrant residents together cannot hold more "
+                    "than the jobs created (%(jobs)s)."
+                )
+                % params,
+            )
 
     def indicator_values(self) -> dict:
         return {

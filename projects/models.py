@@ -308,7 +308,20 @@ class Project(models.Model):
         return round(100 * (total - absent) / total)
 
     def snapshot(self) -> dict:
-        """What a reviewer sees of a submitted version, as plain data."""
+        """What a reviewer sees of a submitted version, as plain data that no
+        interface language changes: codes rather than their labels, amounts as
+        their canonical text ("14000.00", whether the amount was just typed or
+        read back). Labels and currency formatting are put on only when it is
+        shown, so a version submitted in Spanish reads the same to a reviewer in
+        Arabic, and comparing it with today's snapshot finds only real edits."""
+
+        def canonical_amount(amount) -> str:
+            # The two decimals the database stores, whether the amount was just
+            # assigned (14000) or read back (14000.00).
+            if amount is None:
+                return ""
+            return str(Decimal(amount).quantize(Decimal("0.01")))
+
         return {
             "title": self.title,
             "summary": self.summary,
@@ -319,7 +332,7 @@ class Project(models.Model):
             "led_by_returnee": self.led_by_returnee,
             "led_by_woman": self.led_by_woman,
             "currency": self.currency,
-            "funding_sought": str(self.funding_sought) if self.funding_sought else "",
+            "funding_sought": canonical_amount(self.funding_sought),
             "instrument": self.instrument,
             "jobs_planned": self.jobs_planned,
             "beneficiaries_planned": self.beneficiaries_planned,
@@ -327,10 +340,11 @@ class Project(models.Model):
             "do_no_harm": self.do_no_harm,
             "risks": self.risks,
             "team": [f"{m.name} — {m.role}" for m in self.team_members.all()],
-            "budget": [f"{b.label}: {b.amount} {self.currency}" for b in self.budget_lines.all()],
-            "documents": [
-                f"{d.get_kind_display()}: {d.original_name}" for d in self.documents.all()
+            "budget": [
+                {"label": b.label, "amount": canonical_amount(b.amount)}
+                for b in self.budget_lines.all()
             ],
+            "documents": [{"kind": d.kind, "name": d.original_name} for d in self.documents.all()],
         }
 
 

@@ -1,9 +1,29 @@
 """Who may edit or see a project that is not (or no longer) public. Built on
 portal.permissions; every view and selector of the catalogue asks here."""
 
-from portal.permissions import Role, governs_territory, has_role, membership_in
+from portal.permissions import (
+    Role,
+    forget_granted_roles,
+    governs_territory,
+    has_role,
+    membership_in,
+)
 
 from .models import Document, Project
+
+
+def owns_a_project(user) -> bool:
+    """Whether the user owns a project, in their own name or for their organization:
+    that makes them an entrepreneur (registered with portal in ProjectsConfig.ready()).
+    Members of a cooperative or company are entrepreneurs through their membership."""
+    return Project.objects.filter(owner_id=user.pk).exists()
+
+
+def forget_owner_roles(sender, instance: Project, **kwargs) -> None:
+    """A project saved or deleted: its owner's roles may have changed. (A project
+    given to someone else leaves the former owner's cached roles to expire: the
+    pages of the role show only what the person owns.)"""
+    forget_granted_roles(instance.owner_id)
 
 
 def can_edit_project(user, project: Project) -> bool:

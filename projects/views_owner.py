@@ -12,7 +12,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.files.images import ImageFile
 from django.db import transaction
 from django.db.models import Sum
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import floatformat
 from django.urls import reverse
@@ -117,6 +117,15 @@ def project_new(request):
     )
 
 
+def _stashed_form_data(stashed: dict) -> QueryDict:
+    """Form data kept across a login, as the form first received it. A stash
+    made before each field kept its list of values holds one text per field."""
+    data = QueryDict(mutable=True)
+    for key, values in stashed.items():
+        data.setlist(key, values if isinstance(values, list) else [values])
+    return data
+
+
 def edit_step(request, slug: str, step: str):
     if step not in dict(STEPS):
         raise Http404
@@ -124,7 +133,9 @@ def edit_step(request, slug: str, step: str):
         # A session that expired while typing: keep what was typed, ask to log
         # in, and offer it again afterwards.
         if request.method == "POST":
-            request.session[STASH_KEY] = {"path": request.path, "data": request.POST.dict()}
+            # Every value of each field: a field with several choices ticked
+            # (the story step's goals) is sent once per choice.
+            request.session[STASH_KEY] = {"path": request.path, "data": dict(request.POST.lists())}
         return redirect_to_login(request.get_full_path())
     project = _editable_project(request, slug)
     if step == "documents":
@@ -136,7 +147,7 @@ def edit_step(request, slug: str, step: str):
     data = request.POST if request.method == "POST" else None
     stash = request.session.pop(STASH_KEY, None) if data is None else None
     if stash and stash.get("path") == request.path:
-        data = stash["data"]
+        data = _stashed_form_data(stash["data"])
         messages.info(
             request, _("Your session had expired. We kept what you typed: check it and save.")
         )

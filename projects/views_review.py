@@ -5,6 +5,8 @@ views only collect what the reviewer entered and show what the services say."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import django_filters
 from django import forms
 from django.conf import settings
@@ -28,6 +30,7 @@ from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn, TitleCo
 from wagtail.admin.views.generic import IndexView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
+from portal.amounts import amount_text
 from portal.models import AuditEntry, Territory
 from portal.permissions import Role, has_role
 
@@ -35,6 +38,7 @@ from . import services
 from .exceptions import ProjectError
 from .models import (
     Approval,
+    Document,
     ImpactReport,
     Instrument,
     Project,
@@ -349,9 +353,30 @@ def _label_for(key: str):
         return key
 
 
-def _display(key: str, value):
+def _amount(amount: str, currency: str) -> str:
+    """A canonical amount of a snapshot ("14000.00") as the portal writes money."""
+    if not currency:
+        return amount
+    return amount_text(Decimal(amount), currency)
+
+
+def _budget_line(line, currency: str) -> str:
+    if isinstance(line, dict):
+        return f"{line['label']}: {_amount(line['amount'], currency)}"
+    return line  # not in the shape a snapshot takes: show it as it is stored
+
+
+def _document(document) -> str:
+    if isinstance(document, dict):
+        kind = dict(Document.Kind.choices).get(document["kind"], document["kind"])
+        return f"{kind}: {document['name']}"
+    return document  # not in the shape a snapshot takes: show it as it is stored
+
+
+def _display(key: str, value, currency: str = ""):
     """A stored snapshot value as the reviewer reads it: labels instead of
-    codes, lists kept as lists."""
+    codes, amounts written in the reviewer's language, lists kept as lists.
+    `currency` is the snapshot's own, for its amounts."""
     if value in (None, "", []):
         return "—"
     if key == "sector":
@@ -361,6 +386,12 @@ def _display(key: str, value):
     if key == "sdgs":
         names = dict(SDGS)
         return [f"{number}. {names.get(number, '')}" for number in value]
+    if key == "funding_sought":
+        return _amount(value, currency)
+    if key == "budget":
+        return [_budget_line(line, currency) for line in value]
+    if key == "documents":
+        return [_document(document) for document in value]
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
     return value
@@ -368,9 +399,10 @@ def _display(key: str, value):
 
 def _snapshot_rows(data: dict) -> list[dict]:
     keys = [k for k in SNAPSHOT_ORDER if k in data] + sorted(set(data) - set(SNAPSHOT_ORDER))
+    currency = data.get("currency", "")
     rows = []
     for key in keys:
-        value = _display(key, data[key])
+        value = _display(key, data[key], currency)
         rows.append(
             {
                 "key": key,
@@ -382,13 +414,16 @@ def _snapshot_rows(data: dict) -> list[dict]:
     return rows
 
 
-def _change_rows(changes: dict) -> list[dict]:
+def _change_rows(changes: dict, *, currencies: tuple[str, str]) -> list[dict]:
+    """The fields `changes` holds, old and new as the reviewer reads them; the
+    amounts of each side in that side's currency, (submitted, current)."""
+    old_currency, new_currency = currencies
     rows = []
     for key in [k for k in SNAPSHOT_ORDER if k in changes] + sorted(
         set(changes) - set(SNAPSHOT_ORDER)
     ):
         old, new = changes[key]
-        old, new = _display(key, old), _display(key, new)
+        old, new = _display(key, old, old_currency), _display(key, new, new_currency)
         row = {"key": key, "label": _label_for(key), "old": old, "new": new}
         if isinstance(old, list) or isinstance(new, list):
             old_items = old if isinstance(old, list) else []
@@ -530,7 +565,11 @@ class ProjectReviewView(ReviewerRequiredMixin, WagtailAdminTemplateMixin, View):
             latest_version=latest,
             versions=versions,
             snapshot_rows=_snapshot_rows(latest.data) if latest else [],
-            change_rows=_change_rows(changes),
+            change_rows=_change_rows(
+                changes, currencies=(latest.data.get("currency", ""), project.currency)
+            )
+            if latest
+            else [],
             documents=[(document, document_url(project, document)) for document in documents],
             team=list(project.team_members.all()),
             budget_lines=budget_lines,

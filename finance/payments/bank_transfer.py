@@ -28,13 +28,16 @@ reversal (money coming back)
 A credit quoting a loan's repayment reference
 (`finance.returns_services.loan_repayment_reference`, ``RF..LN<offering id>``)
 is the entrepreneur repaying: `repayment_record` applies it (interest, then
-principal, shared among the lenders) and the line is ``resolved``; if the
+principal, shared among the lenders) and the line is ``repayment``; if the
 repayment is refused (another currency, a loan written off) the line is
 ``unmatched``, in suspense, with the reason. A credit quoting a revenue report's
 reference (`finance.returns_services.revenue_share_reference`, ``RF..RV<report id>``) pays
 that report's share: `revenue_share_pay` shares it among the investors (beyond the share
-still due, the rest is held on the offering's excess account) and the line is ``resolved``;
+still due, the rest is held on the offering's excess account) and the line is ``revenue``;
 refused (another currency), it is ``unmatched`` in suspense with the reason.
+
+Notes on a line are stored as codes with parameters (`finance.bank.line_note`) and
+worded when shown, so each reader sees them in their own language.
 
 Debit lines are ``ignored``: money leaving the account was posted by the
 workflow that sent it. The suspense posting has the key
@@ -56,12 +59,11 @@ from __future__ import annotations
 import hashlib
 
 from django.db import transaction
-from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from stdnum import iso11649
 
-from finance.bank import BankStatementLine, suspense_account
+from finance.bank import BankStatementLine, line_note, note_text, suspense_account
 from finance.exceptions import FinanceError
 from finance.ledger import Transaction, post_transaction, reverse_transaction
 from finance.offerings import Payment, Pledge, Refund
@@ -192,55 +194,41 @@ def _date(moment) -> str:
 
 def decide(line: BankStatementLine, pledge: Pledge | None, *, by_staff: bool = False):
     """What `line` is, given the pledge its reference names (or staff named):
-    a status and a note for staff. Changes nothing."""
+    a status and a note for staff (`line_note`, or None). Changes nothing."""
     if line.direction == BankStatementLine.Direction.DEBIT:
-        return Status.IGNORED, ""
+        return Status.IGNORED, None
     if line.is_reversal and not by_staff:
-        return Status.UNMATCHED, gettext("A reversal (money coming back, e.g. a returned payout).")
+        return Status.UNMATCHED, line_note("reversal")
     if pledge is None:
         if line.rf_reference:
-            return Status.UNMATCHED, gettext("No pledge has the reference %(reference)s.") % {
-                "reference": line.rf_reference
-            }
-        return Status.UNMATCHED, gettext("No valid RF reference in the remittance information.")
+            return Status.UNMATCHED, line_note("unknown_reference", reference=line.rf_reference)
+        return Status.UNMATCHED, line_note("no_reference")
     if line.currency != pledge.currency:
-        return (
-            Status.UNMATCHED,
-            gettext("Paid in %(paid)s, but pledge %(pledge)s is in %(currency)s.")
-            % {"paid": line.currency, "pledge": pledge.pk, "currency": pledge.currency},
+        return Status.UNMATCHED, line_note(
+            "other_currency", paid=line.currency, pledge=pledge.pk, currency=pledge.currency
         )
     received, due = line.money, pledge.total_due.quantize()
     if pledge.status == Pledge.Status.PAID:
-        return (
-            Status.OVERPAID,
-            gettext(
-                "Pledge %(pledge)s was already paid on %(date)s: this %(amount)s is a second payment."
-            )
-            % {"pledge": pledge.pk, "date": _date(pledge.paid_at), "amount": received},
+        return Status.OVERPAID, line_note(
+            "already_paid", pledge=pledge.pk, date=_date(pledge.paid_at), amount=str(received)
         )
     if pledge.status != Pledge.Status.PENDING:
-        return (
-            Status.LATE,
-            gettext(
-                "Pledge %(pledge)s has ended (%(status)s since %(date)s): send the %(amount)s "
-                "back or agree a new pledge with the investor."
-            )
-            % {
-                "pledge": pledge.pk,
-                "status": pledge.get_status_display(),
-                "date": _date(pledge.cancelled_at),
-                "amount": received,
-            },
+        return Status.LATE, line_note(
+            "pledge_ended",
+            pledge=pledge.pk,
+            status=pledge.status,
+            date=_date(pledge.cancelled_at),
+            amount=str(received),
         )
     if received < due:
-        return Status.PARTIAL, gettext(
-            "Received %(received)s of %(due)s due: %(missing)s missing."
-        ) % {"received": received, "due": due, "missing": due - received}
+        return Status.PARTIAL, line_note(
+            "partial", received=str(received), due=str(due), missing=str(due - received)
+        )
     if received > due:
-        return Status.OVERPAID, gettext(
-            "Received %(received)s, %(due)s due: %(extra)s too much."
-        ) % {"received": received, "due": due, "extra": received - due}
-    return Status.MATCHED, ""
+        return Status.OVERPAID, line_note(
+            "overpaid", received=str(received), due=str(due), extra=str(received - due)
+        )
+    return Status.MATCHED, None
 
 
 def _lock_line(line: BankStatementLine) -> BankStatementLine:
@@ -268,7 +256,7 @@ def _book_matched(line: BankStatementLine, pledge: Pledge) -> bool:
     line.payment = payment
     line.pledge = pledge
     line.status = Status.MATCHED
-    line.save(update_fields=["payment", "pledge", "status", "note", "resolved_by", "resolved_at"])
+    line.save(update_fields=["payment", "pledge", "status", "notes", "resolved_by", "resolved_at"])
     pledge_mark_paid(payment=payment)
     return True
 
@@ -296,28 +284,50 @@ def _release_suspense(line: BankStatementLine, *, by) -> None:
 def _book_repayment(line: BankStatementLine, loan) -> BankStatementLine:
     """The line quotes a loan's repayment reference: the entrepreneur repaid. It is recorded
     through `repayment_record` (key ``bankline:<id>:repayment``, received on the booking
-    date), which posts external -> lenders, and the line is closed. When the repayment is
-    refused (another currency, a loan written off or without a schedule) the line waits
-    for staff in suspense, unmatched, with the reason."""
-    try:
-        repayment = repayment_record(
-            offering=loan,
-            amount=line.money,
-            received_on=line.booking_date,
-            idempotency_key=f"bankline:{line.pk}:repayment",
-            method=Repayment.Method.BANK_TRANSFER,
-            reference=line.rf_reference,
-        )
-    except RepaymentRefused as refused:
+    date), which posts external -> lenders, and the line is ``repayment``. When the
+    repayment is refused (another currency, a loan written off or without a schedule) the
+    line waits for staff in suspense, unmatched, with the reason."""
+    if line.currency != loan.currency:
+        # `repayment_record` refuses it too; said here so the note can be worded for
+        # each reader rather than in the language of the import.
         return _leave_for_staff(
             line,
-            gettext("Repayment of loan %(loan)s (%(reference)s) not recorded: %(reason)s")
-            % {"loan": loan.pk, "reference": line.rf_reference, "reason": refused},
+            line_note(
+                "repayment_currency",
+                loan=loan.pk,
+                reference=line.rf_reference,
+                paid=line.currency,
+                currency=loan.currency,
+            ),
         )
-    return _resolve(
+    # A refusal is kept in the source language, to be worded for each reader
+    # (finance.bank.note_text): its message is made, and read, with no translation
+    # active. Nothing else the call writes is translated.
+    with translation.override(None):
+        try:
+            repayment = repayment_record(
+                offering=loan,
+                amount=line.money,
+                received_on=line.booking_date,
+                idempotency_key=f"bankline:{line.pk}:repayment",
+                method=Repayment.Method.BANK_TRANSFER,
+                reference=line.rf_reference,
+            )
+        except RepaymentRefused as refused:
+            reason = str(refused)
+        else:
+            reason = None
+    if reason is not None:
+        return _leave_for_staff(
+            line,
+            line_note(
+                "repayment_refused", loan=loan.pk, reference=line.rf_reference, reason=reason
+            ),
+        )
+    return _book(
         line,
-        gettext("Recorded as repayment %(repayment)s of loan %(loan)s.")
-        % {"repayment": repayment.pk, "loan": loan.pk},
+        Status.REPAYMENT,
+        line_note("repayment_recorded", repayment=repayment.pk, loan=loan.pk),
     )
 
 
@@ -325,61 +335,74 @@ def _book_revenue_share(line: BankStatementLine, report: RevenueReport) -> BankS
     """The line quotes a revenue report's reference: the entrepreneur paid its share. It is
     recorded through `revenue_share_pay` (key ``revenue:<report>:bankline:<id>``, received
     on the booking date), which posts external -> investors and holds anything beyond the
-    share still due; the line is closed. Refused (another currency), the line waits for
-    staff in suspense, unmatched, with the reason."""
-    try:
-        paid = revenue_share_pay(
-            report=report,
-            amount=line.money,
-            received_on=line.booking_date,
-            source_id=f"bankline:{line.pk}",
-            method=Repayment.Method.BANK_TRANSFER,
-            reference=line.rf_reference,
-        )
-    except RevenueReportRefused as refused:
+    share still due; the line is ``revenue``. Refused (another currency), the line waits
+    for staff in suspense, unmatched, with the reason."""
+    if line.currency != report.currency:
+        # As for a repayment: refused by `revenue_share_pay` too, said here to be worded.
         return _leave_for_staff(
             line,
-            gettext("Revenue share of report %(report)s (%(reference)s) not recorded: %(reason)s")
-            % {"report": report.pk, "reference": line.rf_reference, "reason": refused},
+            line_note(
+                "revenue_share_currency",
+                report=report.pk,
+                reference=line.rf_reference,
+                paid=line.currency,
+                currency=report.currency,
+            ),
         )
-    return _resolve(
+    with translation.override(None):  # as for a repayment's refusal
+        try:
+            paid = revenue_share_pay(
+                report=report,
+                amount=line.money,
+                received_on=line.booking_date,
+                source_id=f"bankline:{line.pk}",
+                method=Repayment.Method.BANK_TRANSFER,
+                reference=line.rf_reference,
+            )
+        except RevenueReportRefused as refused:
+            reason = str(refused)
+        else:
+            reason = None
+    if reason is not None:
+        return _leave_for_staff(
+            line,
+            line_note(
+                "revenue_share_refused",
+                report=report.pk,
+                reference=line.rf_reference,
+                reason=reason,
+            ),
+        )
+    return _book(
         line,
-        (
-            gettext(
-                "Recorded as revenue share of report %(report)s of offering %(offering)s: "
-                "%(shared)s shared among the investors, %(excess)s beyond the share due held "
-                "for review."
-            )
-            if paid.excess
-            else gettext(
-                "Recorded as revenue share of report %(report)s of offering %(offering)s: "
-                "%(shared)s shared among the investors."
-            )
-        )
-        % {
-            "report": report.pk,
-            "offering": report.offering_id,
-            "shared": paid.shared,
-            "excess": paid.excess,
-        },
+        Status.REVENUE_SHARE,
+        line_note(
+            "revenue_share_recorded_excess" if paid.excess else "revenue_share_recorded",
+            report=report.pk,
+            offering=report.offering_id,
+            # Kept with the ledger's three decimals; shown in the currency's minor unit.
+            shared=str(paid.shared.quantize()),
+            excess=str(paid.excess.quantize()),
+        ),
     )
 
 
-def _leave_for_staff(line: BankStatementLine, note: str) -> BankStatementLine:
+def _leave_for_staff(line: BankStatementLine, note: dict) -> BankStatementLine:
     """A line its reference named but that could not be booked: unmatched, in suspense,
     with the reason for staff."""
     line.status = Status.UNMATCHED
-    line.note = note
-    line.save(update_fields=["status", "note"])
+    line.add_note(note)
+    line.save(update_fields=["status", "notes"])
     _hold_in_suspense(line)
     return line
 
 
-def _resolve(line: BankStatementLine, note: str) -> BankStatementLine:
-    line.status = Status.RESOLVED
-    line.note = note
+def _book(line: BankStatementLine, status: str, note: dict) -> BankStatementLine:
+    """Close a line the entrepreneur's payment was recorded from."""
+    line.status = status
+    line.add_note(note)
     line.resolved_at = timezone.now()
-    line.save(update_fields=["status", "note", "resolved_at"])
+    line.save(update_fields=["status", "notes", "resolved_at"])
     return line
 
 
@@ -406,17 +429,15 @@ def match_line(line: BankStatementLine) -> BankStatementLine:
             if report is not None:
                 return _book_revenue_share(line, report)
         status, note = decide(line, pledge)
-        line.note = note
+        line.add_note(note)
         if status == Status.MATCHED:
             if _book_matched(line, pledge):
                 return line
             status = Status.OVERPAID
-            line.note = gettext(
-                "The payment of pledge %(pledge)s was already recorded as received."
-            ) % {"pledge": pledge.pk}
+            line.add_note(line_note("payment_recorded", pledge=pledge.pk))
         line.status = status
         line.pledge = pledge
-        line.save(update_fields=["status", "pledge", "note"])
+        line.save(update_fields=["status", "pledge", "notes"])
         if status != Status.IGNORED:
             _hold_in_suspense(line)
     return line
@@ -441,19 +462,11 @@ def assign_line(line: BankStatementLine, *, reference: str, by) -> BankStatement
         status, note = decide(line, pledge, by_staff=True)
         if status != Status.MATCHED:
             raise BankMatchError(
-                _("This line cannot pay that pledge: %(reason)s") % {"reason": note}
+                _("This line cannot pay that pledge: %(reason)s") % {"reason": note_text(note)}
             )
         before = line.status
         _release_suspense(line, by=by)
-        line.note = "\n".join(
-            part
-            for part in (
-                line.note,
-                gettext("Assigned to pledge %(pledge)s by %(person)s.")
-                % {"pledge": pledge.pk, "person": by},
-            )
-            if part
-        )
+        line.add_note(line_note("assigned", pledge=pledge.pk, person=str(by)))
         line.resolved_by = by
         line.resolved_at = timezone.now()
         if not _book_matched(line, pledge):
@@ -484,11 +497,10 @@ def resolve_line(line: BankStatementLine, *, note: str, by) -> BankStatementLine
         before = line.status
         _release_suspense(line, by=by)
         line.status = Status.RESOLVED
-        resolved = gettext("Resolved by %(person)s: %(note)s") % {"person": by, "note": note}
-        line.note = "\n".join(part for part in (line.note, resolved) if part)
+        line.add_note(line_note("resolved", person=str(by), note=note))
         line.resolved_by = by
         line.resolved_at = timezone.now()
-        line.save(update_fields=["status", "note", "resolved_by", "resolved_at"])
+        line.save(update_fields=["status", "notes", "resolved_by", "resolved_at"])
         AuditEntry.record(
             actor=by,
             action="bank_line.resolved",

@@ -1,20 +1,20 @@
-from decimal import Decimal
-
 from django import template
 
 from finance.money import Money
+from portal.amounts import amount_or_blank
 
 register = template.Library()
 
 
 @register.filter
 def money(value, currency: str | None = None) -> str:
-    """Format a Money (or an amount with `currency`) in the page's language."""
-    if value is None or value == "":
-        return ""
-    if not isinstance(value, Money):
-        value = Money(Decimal(str(value)), currency or "USD")
-    return value.localized()
+    """A Money, or an amount with its `currency`, in the page's language; an
+    amount without a currency is a mistake, not dollars."""
+    if isinstance(value, Money):
+        return value.localized()
+    if currency is None and value not in (None, ""):
+        raise TypeError(f"money: the amount {value!r} needs its currency")
+    return amount_or_blank(value, currency)
 
 
 @register.filter

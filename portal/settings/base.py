@@ -370,9 +370,39 @@ STRIPE_JS_URL = os.environ.get("STRIPE_JS_URL", "https://js.stripe.com/v3/")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+        "refusal_without_traceback": {"()": "portal.errors.RefusalWithoutTraceback"},
+    },
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "level": "INFO",
+        },
+        "mail_admins": {
+            "class": "django.utils.log.AdminEmailHandler",
+            "filters": ["require_debug_false"],
+            "level": "ERROR",
+        },
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
+        # Django's own default, less the console it adds under DEBUG: records reach
+        # the root's console, and with both every error was printed twice.
+        "django": {"handlers": ["mail_admins"], "level": "INFO"},
+        # Configuring "django" resets its children: the development server's
+        # request lines keep their own format and handler, as in Django's default.
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        "django.request": {"filters": ["refusal_without_traceback"]},
         # Page-editing chatter and background-task bookkeeping stay out of the console.
         "wagtail": {"level": "WARNING"},
         "django_tasks": {"level": "WARNING"},

@@ -69,8 +69,8 @@ def test_demo_figures_agree_with_statuses_windows_and_each_other(client):
     pool = offering.matching_pools.get()
     assert pool.committed == pool.cap_per_offering
     text = _text(client.get(f"/en/projects/{slug}/").content.decode())
-    sought = _amount(r"% of ([\d,]+) USD", text)
-    raised = _amount(r"([\d,]+) USD raised so far, matching funds included", text)
+    sought = _amount(r"% of \$([\d,]+(?:\.\d+)?)", text)
+    raised = _amount(r"\$([\d,]+(?:\.\d+)?) raised so far, matching funds included", text)
     pending = _amount(r"Pledges awaiting payment: \$([\d,]+(?:\.\d+)?)", text)
     left = _amount(r"Still open to pledges: \$([\d,]+(?:\.\d+)?)", text)
     assert raised + pending + left == sought
@@ -78,5 +78,5 @@ def test_demo_figures_agree_with_statuses_windows_and_each_other(client):
     assert f"until {closes}" in text and "Funding window" not in text
 
     text = _text(client.get("/en/projects/cheran-forest-nursery/").content.decode())
-    assert "100% of 18,000 USD" in text and "18,000 USD raised so far" in text
+    assert "100% of $18,000.00" in text and "$18,000.00 raised so far" in text
     assert "closed to pledges on" in text and "Still open to pledges" not in text

@@ -228,9 +228,9 @@ def test_camt053_v02_import_matches_flags_and_holds_in_suspense(offering, pledge
     # Less or more than due: flagged, the pledge waits, the money waits in suspense.
     partial, over = line_for("2026112400002"), line_for("2026112400003")
     assert partial.status == Status.PARTIAL and partial.pledge_id == pledges["partial"].pk
-    assert "300.00 EUR missing" in partial.note
+    assert "300.00 EUR missing" in " ".join(partial.note_lines)
     assert over.status == Status.OVERPAID and over.pledge_id == pledges["over"].pk
-    assert "50.00 EUR too much" in over.note
+    assert "50.00 EUR too much" in " ".join(over.note_lines)
     assert partial.payment is None and over.payment is None
     for key in ("partial", "over"):
         assert Pledge.objects.get(pk=pledges[key].pk).status == Pledge.Status.PENDING
@@ -238,9 +238,11 @@ def test_camt053_v02_import_matches_flags_and_holds_in_suspense(offering, pledge
     # No reference, or one nobody has: unmatched, in suspense.
     no_reference, unknown = line_for("2026112400004"), line_for("2026112400005")
     assert no_reference.status == unknown.status == Status.UNMATCHED
-    assert no_reference.rf_reference == "" and "No valid RF reference" in no_reference.note
+    assert no_reference.rf_reference == "" and "No valid RF reference" in " ".join(
+        no_reference.note_lines
+    )
     assert unknown.rf_reference == "RF18539007547034"
-    assert "No pledge has the reference RF18539007547034" in unknown.note
+    assert "No pledge has the reference RF18539007547034" in " ".join(unknown.note_lines)
 
     # The bank's fee is money out: ignored, nothing posted.
     fee = line_for("2026112400006")
@@ -284,7 +286,7 @@ def test_camt053_v08_batch_currency_and_a_line_repeated_from_another_file(
     usd = line_for("2026112500002")
     assert usd.status == Status.UNMATCHED
     assert usd.pledge_id == pledges["other_currency"].pk
-    assert "Paid in USD" in usd.note and "in EUR" in usd.note
+    assert "Paid in USD" in " ".join(usd.note_lines) and "in EUR" in " ".join(usd.note_lines)
     assert usd.remitter_account == "021000021-4411229"
     assert suspense("USD") == Money("300.00", "USD")
     assert Pledge.objects.get(pk=pledges["other_currency"].pk).status == Pledge.Status.PENDING
@@ -424,7 +426,7 @@ def test_paying_an_expired_pledge_is_flagged_late_not_matched(offering, reviewer
     import_statement(file_bytes=data, filename="late.csv", uploaded_by=reviewer)
     line = line_for("L-1")
     assert line.status == Status.LATE and line.pledge_id == pledge.pk
-    assert "has ended (Expired unpaid since" in line.note
+    assert "has ended (Expired unpaid since" in " ".join(line.note_lines)
     pledge.refresh_from_db()
     assert pledge.status == Pledge.Status.EXPIRED
     assert not Payment.objects.filter(pledge=pledge, status=Payment.Status.SUCCEEDED).exists()
@@ -443,7 +445,7 @@ def test_a_second_payment_of_a_paid_pledge_is_overpaid(offering, reviewer):
     import_statement(file_bytes=data, filename="double.csv", uploaded_by=reviewer)
     assert line_for("D-1").status == Status.MATCHED
     second = line_for("D-2")
-    assert second.status == Status.OVERPAID and "already paid" in second.note
+    assert second.status == Status.OVERPAID and "already paid" in " ".join(second.note_lines)
     assert escrow(offering) == Money("100.00", "EUR")
     assert suspense() == Money("100.00", "EUR")
 
@@ -596,16 +598,26 @@ def test_assigning_an_unmatched_line_moves_its_money_from_suspense_to_escrow(off
         assign_line(line, reference=pledge.bank_reference, by=reviewer)
 
 
-def test_notes_and_refusals_speak_the_staff_members_language(offering, reviewer):
-    """Staff import statements and assign lines in their admin's language: what the
-    matching writes on a line, and why it refuses a line, come in that language."""
+def test_notes_are_worded_for_the_reader_and_refusals_for_the_staff_member(offering, reviewer):
+    """What the matching writes on a line is stored as a code and worded in the language
+    of whoever reads it; why assigning a line is refused comes in the language of the
+    staff member who asked."""
     pledge = make_pledge(offering, "80.00")
     data = (CSV_HEADER + f"24.11.2026;79.99;EUR;{pledge.bank_reference};Pedro;U-ES\n").encode()
     with translation.override("es"):
         import_statement(file_bytes=data, filename="u.csv", uploaded_by=reviewer)
-        line = line_for("U-ES")
-        assert line.status == Status.PARTIAL
-        assert line.note == "Recibido 79.99 EUR de 80.00 EUR debidos: faltan 0.01 EUR."
+    line = line_for("U-ES")
+    assert line.status == Status.PARTIAL and line.note == ""
+    assert line.notes == [
+        {
+            "code": "partial",
+            "params": {"received": "79.99 EUR", "due": "80.00 EUR", "missing": "0.01 EUR"},
+        }
+    ]
+    with translation.override("en"):
+        assert line.note_lines == ["Received 79.99 EUR of 80.00 EUR due: 0.01 EUR missing."]
+    with translation.override("es"):
+        assert line.note_lines == ["Recibido 79.99 EUR de 80.00 EUR debidos: faltan 0.01 EUR."]
         with pytest.raises(BankMatchError) as refusal:
             assign_line(line, reference=pledge.bank_reference, by=reviewer)
     assert "faltan 0.01 EUR" in str(refusal.value)
@@ -650,7 +662,7 @@ def test_resolving_a_line_releases_suspense_with_a_note(offering, pledges, revie
         resolve_line(over, note="  ", by=reviewer)
     resolved = resolve_line(over, note="Sent 150.00 back to the remitter on 26 Nov.", by=reviewer)
     assert resolved.status == Status.RESOLVED
-    assert "Sent 150.00 back" in resolved.note and resolved.resolved_by == reviewer
+    assert "Sent 150.00 back" in " ".join(resolved.note_lines) and resolved.resolved_by == reviewer
     assert suspense() == Money("310.00", "EUR")
     assert Pledge.objects.get(pk=pledges["over"].pk).status == Pledge.Status.PENDING
     assert reconcile_ledger() == []
@@ -738,7 +750,10 @@ def test_reviewer_uploads_a_statement_and_sees_the_counts(client, offering, pled
     assert response.redirect_chain[-1][0] == f"/admin/finance/bank-statements/{statement.pk}/"
     assert statement.uploaded_by == reviewer
     (message,) = messages_of(response)
-    assert "Matched 1, partial 1, overpaid 1, late 0, unmatched 2" in message
+    assert (
+        "Matched to a pledge 1, loan repayments recorded 0, revenue shares recorded 0, "
+        "partial 1, overpaid 1, late 0, unmatched 2, debits ignored 1"
+    ) in message
     html = response.content.decode()
     assert 'id="count-matched">1<' in html and 'id="count-unmatched">2<' in html
     assert 'id="count-partial">1<' in html and 'id="count-overpaid">1<' in html

@@ -400,7 +400,9 @@ def test_more_than_is_still_owed_is_refused(client, loan, fake_stripe):
         start(offering, owed + D("0.01"))
     client.force_login(offering.project.owner)
     response = client.post(page(offering), {"amount": "abc", "currency": "USD", "key": "k"})
-    assert response.status_code == 400 and "Enter the amount" in response.content.decode()
+    # Read as every amount of the portal is: what is not one is refused with an example.
+    assert response.status_code == 400
+    assert "Enter an amount such as 250 or 250.50." in response.content.decode()
     assert start(offering, owed).money == Money(owed, "USD")  # the whole loan, early: fine
 
 

@@ -168,7 +168,10 @@ def test_statement_line_with_the_loan_reference_is_a_repayment_shared_by_lenders
         data = camt_statement("REPAY-1", first.due_date, first.payment, "USD", reference)
     imported = import_statement(file_bytes=data, filename=f"loan.{statement}", uploaded_by=staff())
     line = imported.lines.get()
-    assert line.status == Status.RESOLVED and "repayment" in line.note
+    assert line.status == Status.REPAYMENT and line.resolved_by is None
+    assert line.note_lines == [
+        f"Recorded as repayment {Repayment.objects.get().pk} of loan {offering.pk}."
+    ]
     repayment = Repayment.objects.get(offering=offering)
     assert repayment.idempotency_key == f"bankline:{line.pk}:repayment"
     assert repayment.received_on == first.due_date
@@ -214,7 +217,10 @@ def test_repayment_in_another_currency_is_held_for_review_with_the_reason(loan):
     )
     line = imported.lines.get()
     assert line.status == Status.UNMATCHED and line.needs_attention
-    assert "in EUR but the loan is repaid in USD" in line.note
+    assert line.note_lines == [
+        f"Repayment of loan {offering.pk} ({reference}) not recorded: paid in EUR, but the loan "
+        "is repaid in USD."
+    ]
     assert not Repayment.objects.exists()
     assert [wallet(p) for p in lenders] == wallets
     assert balance(suspense_account("EUR")) == Money(D("150.00"), "EUR")
@@ -233,7 +239,9 @@ def test_repayment_of_a_written_off_loan_is_held_for_review(loan):
         uploaded_by=staff(),
     )
     line = imported.lines.get()
-    assert line.status == Status.UNMATCHED and "written off" in line.note
+    assert line.status == Status.UNMATCHED and "written off" in " ".join(line.note_lines)
+    # The refusal is stored as the catalogue has it, to be worded for each reader.
+    assert "a repayment cannot be applied to it" in line.notes[0]["params"]["reason"]
     assert not Repayment.objects.exists()
     assert [wallet(p) for p in lenders] == wallets
     held = Leg.objects.filter(account__kind=Account.Kind.SUSPENSE, account__key=SUSPENSE_KEY)

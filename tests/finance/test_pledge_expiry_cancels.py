@@ -235,7 +235,9 @@ def test_cancelling_a_succeeded_payment_of_an_ended_pledge_refunds_it(localstrip
     payment = provider.start(pledge=card_pledge)
     pay_with(payment.provider_reference, "pm_card_visa")
     with transaction.atomic():
-        services._release(card_pledge, Pledge.Status.CANCELLED, only_from=(Pledge.Status.PENDING,))
+        services._release(
+            card_pledge, Pledge.Status.CANCELLED, ending=None, only_from=(Pledge.Status.PENDING,)
+        )
 
     with pytest.raises(PaymentNotCancellable):
         provider.cancel(payment=payment)

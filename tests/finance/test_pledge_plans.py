@@ -4,15 +4,18 @@ often the run goes, ended (and said why) when a month is refused, stopped by
 the investor alone."""
 
 import datetime
+import threading
 from decimal import Decimal
 
 import pytest
+from django.db import connections, transaction
 from django.utils import timezone, translation
 
 from finance import plans, services
 from finance.offerings import Offering, Pledge
 from finance.plans import PledgePlan, plan_start, plans_run
-from portal.models import AuditEntry, Notification
+from portal.models import AuditEntry, Notification, User
+from tests.conftest import requires_postgres
 from tests.factories import UserFactory
 
 from .builders import make_offering, make_pledge
@@ -127,17 +130,19 @@ def test_a_missed_day_is_caught_up_later_in_its_month_and_a_missed_month_is_not_
     ]
 
 
-def test_the_notice_is_in_the_investor_s_language():
+def test_the_notice_is_in_the_investor_s_language(django_capture_on_commit_callbacks):
     plan = _plan(investor=UserFactory(verification_tier="enhanced", preferred_language="es"))
-    plans_run(NEXT_MONTH)
+    with django_capture_on_commit_callbacks(execute=True):  # the notice is written on commit
+        plans_run(NEXT_MONTH)
     told = Notification.objects.get(recipient=plan.investor, verb="plan.pledged")
     assert "referencia" in told.message and "100.00" in told.message
 
 
-def test_a_closed_offering_ends_the_plan_with_the_reason():
+def test_a_closed_offering_ends_the_plan_with_the_reason(django_capture_on_commit_callbacks):
     plan = _plan()
     Offering.objects.filter(pk=plan.offering_id).update(status=Offering.Status.SUCCEEDED)
-    assert plans_run(NEXT_MONTH) == {"pledged": 0, "ended": 1, "skipped": 0}
+    with django_capture_on_commit_callbacks(execute=True):  # the notice is written on commit
+        assert plans_run(NEXT_MONTH) == {"pledged": 0, "ended": 1, "skipped": 0}
     plan.refresh_from_db()
     assert plan.status == "ended" and "not open" in plan.end_reason
     assert plan.pledges().count() == 0
@@ -276,3 +281,31 @@ def test_a_refused_cancellation_leaves_the_plan_running(investor):
     assert plans.plan_stop_with_first_pledge(pledge=plan.first_pledge, by=investor) is None
     plan.refresh_from_db()
     assert plan.status == "active"
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_month_is_made_while_something_else_holds_the_investor_s_row():
+    """The month locks the plan's row alone. It had locked the investor's row
+    too, so an update of that row (a notice counting up their unread
+    notifications, which takes the lock held here) made it skip the month."""
+    plan = _plan(day=10, investor=UserFactory(verification_tier="enhanced"))
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_the_investor():
+        try:
+            with transaction.atomic():
+                User.objects.select_for_update(no_key=True).get(pk=plan.investor_id)
+                holding.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold_the_investor)
+    holder.start()
+    try:
+        assert holding.wait(10)
+        assert plans_run(NEXT_MONTH) == {"pledged": 1, "ended": 0, "skipped": 0}
+    finally:
+        release.set()
+        holder.join()

@@ -65,13 +65,13 @@ def assert_found(expected: list[Difference], *options: str) -> None:
 
 @pytest.fixture
 def world(db):
-    """A donation offering matched one for one (cap 500) on a project seeking 800 USD:
-    a card pledge of 100 paid and matched, one of 50 pending, one of 30 cancelled unpaid,
+    """A donation offering of 300 USD matched one for one (cap 500) on a project seeking
+    800 USD, what the two may raise together. A card pledge of 100 paid and matched, one of 50 pending, one of 30 cancelled unpaid,
     and one of 40 paid, matched, then cancelled in its reflection period and refunded."""
     project = Project.objects.create(
         owner=UserFactory(), title="Well", status="approved", funding_sought=D("800")
     )
-    offering = make_offering(project=project, target=D("1000"))
+    offering = make_offering(project=project, target=D("300"))
     pool = services.matching_pool_create(
         offering=offering,
         sponsor=OrganizationFactory(),
@@ -450,7 +450,7 @@ def build_offerings(count: int) -> None:
         project = Project.objects.create(
             owner=UserFactory(), title="p", status="approved", funding_sought=D("500")
         )
-        offering = make_offering(project=project, target=D("1000"))
+        offering = make_offering(project=project, target=D("450"))
         services.matching_pool_create(
             offering=offering, sponsor=sponsor, ratio=D("1"), cap_per_offering=D("50"), by=staff
         )

@@ -240,8 +240,9 @@ def test_a_transfer_quoting_the_reference_is_shared_once_even_imported_twice(sha
     reference = rs.revenue_share_reference(q1)
     data = csv_statement(("REV-1", datetime.date(2025, 4, 20), D("1200.00"), "USD", reference))
     line = import_statement(file_bytes=data, filename="a.csv", uploaded_by=staff()).lines.get()
-    assert line.status == BankStatementLine.Status.RESOLVED
-    assert f"report {q1.pk}" in line.note and "200.00" in line.note
+    assert line.status == BankStatementLine.Status.REVENUE_SHARE
+    (note,) = line.note_lines
+    assert f"report {q1.pk}" in note and "200.00 USD beyond the share due" in note
     import_statement(file_bytes=data + b"", filename="b.csv", uploaded_by=staff())
     q1.refresh_from_db()
     assert q1.share_paid == D("1000.00") and q1.status == RevenueReport.Status.PAID
@@ -260,7 +261,7 @@ def test_a_transfer_in_another_currency_waits_for_staff_with_the_reason(share):
     )
     line = import_statement(file_bytes=data, filename="eur.csv", uploaded_by=staff()).lines.get()
     assert line.status == BankStatementLine.Status.UNMATCHED and line.needs_attention
-    assert "in EUR but the share is due in USD" in line.note
+    assert "paid in EUR, but the share is due in USD" in " ".join(line.note_lines)
     assert balance(suspense_account("EUR")) == Money("900.00", "EUR")
     assert wallet(big).amount == 0
     assert_ledger_consistent()

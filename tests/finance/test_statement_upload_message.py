@@ -13,8 +13,11 @@ def test_the_upload_message_counts_the_new_and_the_known_lines(client, offering,
     sign_in(client, reviewer)
     response = upload(client, csv_file(pledges), "november.csv")
     (message,) = messages_of(response)
-    assert "Statement imported: 3 new lines (0 already known)." in message
-    assert "Matched 1, partial 0, overpaid 0, late 0, unmatched 1." in message
+    assert message.strip() == (
+        "Statement imported. Lines in the file: 3. Matched to a pledge 1, loan repayments "
+        "recorded 0, revenue shares recorded 0, partial 0, overpaid 0, late 0, unmatched 1, "
+        "debits ignored 1, already imported 0."
+    )
     assert 'id="count-new">3<' in response.content.decode()
 
     # A later export repeats the last line of November and adds one of its own.
@@ -26,6 +29,6 @@ def test_the_upload_message_counts_the_new_and_the_known_lines(client, offering,
     )
     response = upload(client, later, "late-november.csv")
     (message,) = messages_of(response)
-    assert "Statement imported: 1 new lines (1 already known)." in message
-    assert "unmatched 1." in message
+    assert message.strip().startswith("Statement imported. Lines in the file: 2.")
+    assert "unmatched 1, debits ignored 0, already imported 1." in message
     assert BankStatementImport.objects.count() == 2

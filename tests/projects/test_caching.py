@@ -166,7 +166,7 @@ def test_a_change_the_portal_makes_shows_at_once(
     """Saving a project (or anything on its page) moves the cache's generation
     on at commit: the next anonymous visitor gets a fresh page."""
     url = "/en/projects/agave-cooperative/"
-    assert "5,400 USD raised so far" in client.get(url).content.decode()
+    assert "$5,400.00 raised so far" in client.get(url).content.decode()
     assert "Agave cooperative" in client.get(CATALOGUE).content.decode()  # both cached
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         project.title = "Agave and mezcal cooperative"
@@ -183,25 +183,25 @@ def test_funding_written_by_finance_shows_at_once(
     from finance.services import project_add_funding
 
     url = "/en/projects/agave-cooperative/"
-    assert "5,400 USD raised so far" in client.get(url).content.decode()
+    assert "$5,400.00 raised so far" in client.get(url).content.decode()
     with django_capture_on_commit_callbacks(execute=True):
         project_add_funding(project.pk, Decimal("600"), "USD")
-    assert "6,000 USD raised so far" in Client().get(url).content.decode()
+    assert "$6,000.00 raised so far" in Client().get(url).content.decode()
 
 
 def test_a_change_outside_the_portals_code_is_stale_for_the_ttl_only(client, project):
     """A bare UPDATE (a shell, a data fix) sends no signal: anonymous visitors
     may see the old figures until the entry expires."""
     url = "/en/projects/agave-cooperative/"
-    assert "5,400 USD raised so far" in client.get(url).content.decode()
+    assert "$5,400.00 raised so far" in client.get(url).content.decode()
     Project.objects.filter(pk=project.pk).update(amount_raised=Decimal("6000"), funded_percent=50)
-    assert "5,400 USD raised so far" in client.get(url).content.decode()
+    assert "$5,400.00 raised so far" in client.get(url).content.decode()
     client.force_login(UserFactory())
-    assert "6,000 USD raised so far" in client.get(url).content.decode()
+    assert "$6,000.00 raised so far" in client.get(url).content.decode()
     client.logout()
     with translation.override("en"):
         caching.cache.delete(caching.cache_key(RequestFactory().get(url)))  # as if expired
-    assert "6,000 USD raised so far" in Client().get(url).content.decode()
+    assert "$6,000.00 raised so far" in Client().get(url).content.decode()
 
 
 def test_no_cache_when_the_ttl_is_zero(client, project, settings, django_assert_max_num_queries):

@@ -233,7 +233,7 @@ def test_project_page_shows_what_an_investor_needs(client, full_project):
     # Team, budget with its total, funding, risk, endorsement.
     assert "Lucía Hernández" in html and "Coordinator" in html
     assert "Barrels" in html and "8,500.50" in html and "17,500.50" in html
-    assert "45% of 12,000 USD" in html and "5,400 USD raised so far." in html
+    assert "45% of $12,000.00" in html and "$5,400.00 raised so far." in html
     assert "Moderate risk" in html and "Three years of bulk sales with invoices." in html
     assert "Endorsed by the local government" in html
     assert "The municipality lends the warehouse." in html
@@ -249,7 +249,7 @@ def test_project_page_shows_what_an_investor_needs(client, full_project):
     assert re.search(r"Jobs created</th><td class=\"num\">6</td>", impact)
     assert re.search(r"People who benefit</th><td class=\"num\">40</td>", impact)
     # Offerings are filled in later by the finance app.
-    assert "Offerings open for pledges" in html
+    assert '<h2 id="offerings-heading">Offerings</h2>' in html
     assert "No offering is open for pledges yet." in html
 
 

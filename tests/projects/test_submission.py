@@ -3,6 +3,7 @@ permissions, endorsement by the local government, updates and impact."""
 
 import io
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -39,8 +40,8 @@ def draft(owner, territory):
     return project
 
 
-def fill_every_step(client, project: Project, territory) -> None:
-    base = f"/en/projects/{project.slug}/edit"
+def fill_every_step(client, project: Project, territory, language: str = "en") -> None:
+    base = f"/{language}/projects/{project.slug}/edit"
     assert (
         client.post(
             f"{base}/story/",
@@ -204,6 +205,45 @@ def test_nothing_typed_is_lost_when_the_session_expires(client, owner, draft):
     page = client.get(url).content.decode()
     assert "A long story I typed." in page
     assert "We kept what you typed" in page
+
+
+def test_every_goal_ticked_survives_an_expired_session(client, owner, draft, territory):
+    url = f"/en/projects/{draft.slug}/edit/story/"
+    typed = {
+        "title": draft.title,
+        "summary": "Agave spirits made by returnees and neighbours.",
+        "story": "A long story I typed.",
+        "sector": "agriculture",
+        "sdgs": ["1", "5", "8", "12"],
+        "territory": str(territory.pk),
+    }
+    response = client.post(url, typed)
+    assert "/accounts/login/" in response["Location"]
+    client.post("/en/accounts/login/", {"login": owner.email, "password": "correct-horse-battery"})
+    response = client.get(url)
+    form = response.context["form"]
+    assert form.data.getlist("sdgs") == ["1", "5", "8", "12"]
+    page = response.content.decode()
+    for number in ("1", "5", "8", "12"):
+        assert re.search(rf'<input[^>]*value="{number}"[^>]*checked', page), number
+    # Saved as it was typed, all four goals with it.
+    assert client.post(url, typed).status_code == 302
+    draft.refresh_from_db()
+    assert draft.sdgs == [1, 5, 8, 12]
+
+
+def test_a_form_kept_before_fields_kept_every_value_is_still_offered(client, owner, draft):
+    url = f"/en/projects/{draft.slug}/edit/story/"
+    client.force_login(owner)
+    session = client.session
+    session["projects.unsaved_step"] = {
+        "path": url,
+        "data": {"title": draft.title, "story": "Typed before the update.", "sdgs": "8"},
+    }
+    session.save()
+    form = client.get(url).context["form"]
+    assert form.data.getlist("story") == ["Typed before the update."]
+    assert form.data.getlist("sdgs") == ["8"]
 
 
 def test_other_people_cannot_edit_or_see_a_draft(client, draft):
@@ -487,6 +527,7 @@ def test_impact_report_refuses_negative_values_and_needs_another_person_to_verif
 
     for key, _label, _unit in STANDARD_IMPACT_INDICATORS:
         data[f"indicator_{key}"] = "3"
+    data["indicator_jobs_created"] = "6"  # returnees and non-migrants hold 3 each
     bad = dict(data, **{f"indicator_{STANDARD_IMPACT_INDICATORS[0][0]}": "-1"})
     response = client.post(f"/en/projects/{project.slug}/impact/", bad)
     assert response.status_code == 200 and not ImpactReport.objects.exists()
@@ -500,6 +541,49 @@ def test_impact_report_refuses_negative_values_and_needs_another_person_to_verif
     services.impact_report_verify(report=report, by=reviewer)
     report.refresh_from_db()
     assert report.verified_by == reviewer and report.verified_at
+
+
+def impact_figures(**figures) -> dict:
+    from projects.vetting import STANDARD_IMPACT_INDICATORS
+
+    data = {"period_start": "2026-01-01", "period_end": "2026-06-30"}
+    for key, _label, _unit in STANDARD_IMPACT_INDICATORS:
+        data[f"indicator_{key}"] = str(figures.get(key, 1))
+    return data
+
+
+def test_impact_figures_of_which_cannot_exceed_the_jobs_they_are_part_of(
+    client, owner, draft, territory
+):
+    project = published(draft, territory)
+    client.force_login(owner)
+    url = f"/en/projects/{project.slug}/impact/"
+    figures = impact_figures(jobs_created=2, jobs_returnees=3, jobs_women=4, jobs_non_migrants=5)
+    response = client.post(url, figures)
+    assert response.status_code == 200 and not ImpactReport.objects.exists()
+    errors = response.context["form"].errors
+    assert errors["indicator_jobs_returnees"] == ["This cannot be more than the jobs created (2)."]
+    assert errors["indicator_jobs_women"] == ["This cannot be more than the jobs created (2)."]
+    assert errors["indicator_jobs_non_migrants"] == [
+        "This cannot be more than the jobs created (2)."
+    ]
+    assert "indicator_jobs_created" not in errors
+    assert "This cannot be more than the jobs created (2)." in response.content.decode()
+
+    # Returnees and people who never migrated are different people: together
+    # they hold no more jobs than there are.
+    figures = impact_figures(jobs_created=6, jobs_returnees=3, jobs_women=6, jobs_non_migrants=4)
+    errors = client.post(url, figures).context["form"].errors
+    assert list(errors) == ["indicator_jobs_non_migrants"]
+    assert errors["indicator_jobs_non_migrants"] == [
+        "Returnees and non-migrant residents together cannot hold more than the jobs created (6)."
+    ]
+
+    figures = impact_figures(
+        jobs_created="6.5", jobs_returnees="2.5", jobs_women="6.5", jobs_non_migrants=4
+    )
+    assert client.post(url, figures).status_code == 302
+    assert ImpactReport.objects.get().values.get(indicator="jobs_women").value == Decimal("6.5")
 
 
 def test_follow_is_idempotent_and_unpublished_projects_cannot_be_followed(draft, user):
