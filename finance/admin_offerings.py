@@ -246,7 +246,20 @@ class OfferingForm(forms.ModelForm):
         return cleaned
 
 
-class OfferingEditView(EditView):
+class RefusalOnTheForm:
+    """A ValidationError raised while saving (a model's clean() run again
+    under its row lock, a service's refusal) shown on the form, not a 500."""
+
+    def form_valid(self, form):
+        try:
+            return super().form_valid(form)
+        except ValidationError as error:
+            form.add_error(None, error)
+            self.produced_error_message = self.get_error_message()
+            return self.form_invalid(form)
+
+
+class OfferingEditView(RefusalOnTheForm, EditView):
     """Saves only what the form may change, under the offering's row lock: the
     rules are checked again against the row as it is then, and `reserved` and
     `status`, which pledges and closing change meanwhile, are never written
@@ -272,14 +285,6 @@ class OfferingEditView(EditView):
                 content_changed=form.has_changed(),
             )
         return offering
-
-    def form_valid(self, form):
-        try:
-            return super().form_valid(form)
-        except ValidationError as error:
-            form.add_error(None, error)
-            self.produced_error_message = self.get_error_message()
-            return self.form_invalid(form)
 
 
 class OfferingViewSet(ModelViewSet):
@@ -313,7 +318,7 @@ class OfferingViewSet(ModelViewSet):
         return OfferingForm
 
 
-class MatchingPoolCreateView(CreateView):
+class MatchingPoolCreateView(RefusalOnTheForm, CreateView):
     """Staff record a sponsor's commitment through the same service as the
     local governments' own page (services.matching_pool_create)."""
 
@@ -327,14 +332,6 @@ class MatchingPoolCreateView(CreateView):
             cap_per_contributor=data.get("cap_per_contributor"),
             by=self.request.user,
         )
-
-    def form_valid(self, form):
-        try:
-            return super().form_valid(form)
-        except ValidationError as error:
-            form.add_error(None, error)
-            self.produced_error_message = self.get_error_message()
-            return self.form_invalid(form)
 
 
 class MatchingPoolViewSet(ModelViewSet):

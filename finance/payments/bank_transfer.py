@@ -300,23 +300,17 @@ def _book_repayment(line: BankStatementLine, loan) -> BankStatementLine:
                 currency=loan.currency,
             ),
         )
-    # A refusal is kept in the source language, to be worded for each reader
-    # (finance.bank.note_text): its message is made, and read, with no translation
-    # active. Nothing else the call writes is translated.
-    with translation.override(None):
-        try:
-            repayment = repayment_record(
-                offering=loan,
-                amount=line.money,
-                received_on=line.booking_date,
-                idempotency_key=f"bankline:{line.pk}:repayment",
-                method=Repayment.Method.BANK_TRANSFER,
-                reference=line.rf_reference,
-            )
-        except RepaymentRefused as refused:
-            reason = str(refused)
-        else:
-            reason = None
+    repayment, reason = _unless_refused(
+        RepaymentRefused,
+        lambda: repayment_record(
+            offering=loan,
+            amount=line.money,
+            received_on=line.booking_date,
+            idempotency_key=f"bankline:{line.pk}:repayment",
+            method=Repayment.Method.BANK_TRANSFER,
+            reference=line.rf_reference,
+        ),
+    )
     if reason is not None:
         return _leave_for_staff(
             line,
@@ -329,6 +323,19 @@ def _book_repayment(line: BankStatementLine, loan) -> BankStatementLine:
         Status.REPAYMENT,
         line_note("repayment_recorded", repayment=repayment.pk, loan=loan.pk),
     )
+
+
+def _unless_refused(refusal: type[Exception], record):
+    """`record()`'s result and None, or None and the reason it was refused with.
+
+    The reason is kept in the source language, to be worded for each reader
+    (finance.bank.note_text): it is made, and read, with no translation active.
+    Nothing else the call writes is translated."""
+    with translation.override(None):
+        try:
+            return record(), None
+        except refusal as refused:
+            return None, str(refused)
 
 
 def _book_revenue_share(line: BankStatementLine, report: RevenueReport) -> BankStatementLine:
@@ -349,20 +356,17 @@ def _book_revenue_share(line: BankStatementLine, report: RevenueReport) -> BankS
                 currency=report.currency,
             ),
         )
-    with translation.override(None):  # as for a repayment's refusal
-        try:
-            paid = revenue_share_pay(
-                report=report,
-                amount=line.money,
-                received_on=line.booking_date,
-                source_id=f"bankline:{line.pk}",
-                method=Repayment.Method.BANK_TRANSFER,
-                reference=line.rf_reference,
-            )
-        except RevenueReportRefused as refused:
-            reason = str(refused)
-        else:
-            reason = None
+    paid, reason = _unless_refused(
+        RevenueReportRefused,
+        lambda: revenue_share_pay(
+            report=report,
+            amount=line.money,
+            received_on=line.booking_date,
+            source_id=f"bankline:{line.pk}",
+            method=Repayment.Method.BANK_TRANSFER,
+            reference=line.rf_reference,
+        ),
+    )
     if reason is not None:
         return _leave_for_staff(
             line,

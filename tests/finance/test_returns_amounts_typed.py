@@ -18,12 +18,11 @@ from finance.forms import parse_amount
 from finance.ledger import post_transaction
 from finance.money import Money, too_many_decimals
 from finance.offerings import Pledge
-from finance.payments.stripe_provider import StripeProvider
 from finance.returns import LoanCardPayment, PayoutRequest, Repayment
 from finance.schedules import add_months
 from tests.conftest import enable_totp
 from tests.finance.builders import make_offering
-from tests.finance.test_card_repayment import FakeIntents
+from tests.finance.test_card_repayment import fake_stripe  # noqa: F401 - fixture
 from tests.finance.test_returns import funded_loan, investor, staff, wallet
 
 pytestmark = pytest.mark.urls("tests.finance.urls_for_webhook_tests")
@@ -82,17 +81,6 @@ def _reason(language, reason) -> str:
 
 
 # --- The four forms ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def fake_stripe(monkeypatch):
-    fake = FakeIntents()
-    monkeypatch.setattr(
-        StripeProvider,
-        "_create_loan_repayment_intent",
-        lambda provider, *, card_payment: fake.create(card_payment=card_payment),
-    )
-    return fake
 
 
 def _loan():
@@ -188,9 +176,8 @@ FORMS = [record_repayment, repay_by_card, reinvest, withdraw]
 
 @pytest.mark.parametrize("submit", FORMS)
 @pytest.mark.parametrize(("language", "typed"), READ)
-def test_an_amount_is_read_as_written_in_the_language(
-    client, db, fake_stripe, submit, language, typed
-):
+@pytest.mark.usefixtures("fake_stripe")  # Stripe is not reachable
+def test_an_amount_is_read_as_written_in_the_language(client, db, submit, language, typed):
     stored, response = submit(client, language, typed)
 
     assert response.status_code == 200
@@ -199,8 +186,9 @@ def test_an_amount_is_read_as_written_in_the_language(
 
 @pytest.mark.parametrize("submit", FORMS)
 @pytest.mark.parametrize(("language", "typed", "reason"), REFUSED)
+@pytest.mark.usefixtures("fake_stripe")  # Stripe is not reachable
 def test_an_amount_that_cannot_be_read_surely_is_refused_with_the_reason(
-    client, db, fake_stripe, submit, language, typed, reason
+    client, db, submit, language, typed, reason
 ):
     stored, response = submit(client, language, typed)
 
@@ -209,9 +197,8 @@ def test_an_amount_that_cannot_be_read_surely_is_refused_with_the_reason(
 
 
 @pytest.mark.parametrize("language", ["en", "es", "fr", "pt", "ar"])
-def test_the_amount_due_offered_on_the_card_page_is_taken_as_it_is_shown(
-    client, db, fake_stripe, language
-):
+@pytest.mark.usefixtures("fake_stripe")  # Stripe is not reachable
+def test_the_amount_due_offered_on_the_card_page_is_taken_as_it_is_shown(client, db, language):
     """What the card page fills in (the amount due) goes through unchanged when the
     entrepreneur sends it, whatever the language and the currency's decimals: 3 for KWD,
     whose "1.500" French would read two ways."""

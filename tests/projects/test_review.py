@@ -39,14 +39,6 @@ def review_page(project) -> str:
 
 
 @pytest.fixture
-def second_reviewer(reviewer):
-    membership = reviewer.memberships.get()
-    other = MembershipFactory(organization=membership.organization, role="reviewer").user
-    other.groups.add(Group.objects.get(name="Reviewers"))
-    return other
-
-
-@pytest.fixture
 def staff_without_role(db):
     """Someone who may open Wagtail's admin (to edit pages) but is no reviewer."""
     person = UserFactory(is_staff=True)

@@ -6,13 +6,12 @@ import importlib
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Group
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 
 from projects import services
 from projects.models import Approval, Project
-from tests.factories import MembershipFactory, UserFactory
+from tests.factories import UserFactory
 from tests.projects.test_review import (
     build_submitted_project,
     complete_review,
@@ -23,14 +22,6 @@ from tests.projects.test_review import (
 from tests.projects.test_submission import fill_every_step
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def second_reviewer(reviewer):
-    membership = reviewer.memberships.get()
-    other = MembershipFactory(organization=membership.organization, role="reviewer").user
-    other.groups.add(Group.objects.get(name="Reviewers"))
-    return other
 
 
 def review_in(client, reviewer, project, language: str):
